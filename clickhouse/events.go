@@ -1,0 +1,232 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	bw "github.com/burdenwatch/burdenwatch"
+)
+
+// Delivery locates an event's message on Kafka.
+type Delivery struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+}
+
+// EventRows accumulates events column by column for one batch insert into
+// the events table. The zero value is ready to use.
+type EventRows struct {
+	n int
+
+	eventID, provinceCode, countyCode, unitCode, bearingUnit       []string
+	kind, targetLevel, issuerCode, issuerName, issuerLevel         []string
+	issuerKind, source                                             []string
+	revision                                                       []uint32
+	version                                                        []uint64
+	occurredAt, endAt                                              []time.Time
+	category, planCode, inspectionCode, mode, deploymentDocID      []string
+	topic, title, format, scale, docNumber, docType, formID, freq  []string
+	approved, onSite, principal, compMaterial, accountability      []uint8
+	cascade, supporting, upward, viaPlatform, approvedSurvey       []uint8
+	teamSize, accompanying, materials, sampled, total              []uint32
+	duration, attendees, pages, pledges, fields, dupFields, estMin []uint32
+	vetoItems                                                      [][]string
+	kafkaTopic                                                     []string
+	kafkaPartition                                                 []int32
+	kafkaOffset                                                    []int64
+}
+
+// Len is the number of events held.
+func (r *EventRows) Len() int { return r.n }
+
+// Reset empties r, keeping its memory.
+func (r *EventRows) Reset() { *r = EventRows{} }
+
+// Append adds one validated event with its deduplication version and the
+// Kafka coordinates it came from.
+func (r *EventRows) Append(ev *bw.Event, version uint64, d Delivery) {
+	r.n++
+	r.eventID = append(r.eventID, ev.ID)
+	r.revision = append(r.revision, ev.Revision)
+	r.version = append(r.version, version)
+	r.kind = append(r.kind, string(ev.Kind))
+	r.occurredAt = append(r.occurredAt, ev.OccurredAt)
+	r.provinceCode = append(r.provinceCode, ev.CountyCode[:2])
+	r.countyCode = append(r.countyCode, ev.CountyCode)
+	r.unitCode = append(r.unitCode, ev.UnitCode)
+	r.bearingUnit = append(r.bearingUnit, ev.BearingUnit())
+	r.targetLevel = append(r.targetLevel, string(ev.TargetLevel))
+	r.issuerCode = append(r.issuerCode, ev.Issuer.Code)
+	r.issuerName = append(r.issuerName, ev.Issuer.Name)
+	r.issuerLevel = append(r.issuerLevel, ev.Issuer.Level)
+	r.issuerKind = append(r.issuerKind, ev.Issuer.Kind)
+	r.source = append(r.source, ev.Source)
+	r.appendInspection(&ev.Inspection)
+	r.appendMeeting(&ev.Meeting)
+	r.appendDocument(&ev.Document)
+	r.appendDataReport(&ev.DataReport)
+	r.title = append(r.title, eventTitle(ev))
+	r.kafkaTopic = append(r.kafkaTopic, d.Topic)
+	r.kafkaPartition = append(r.kafkaPartition, d.Partition)
+	r.kafkaOffset = append(r.kafkaOffset, d.Offset)
+}
+
+func (r *EventRows) appendInspection(in *bw.Inspection) {
+	r.category = append(r.category, in.Category)
+	r.planCode = append(r.planCode, in.PlanCode)
+	r.inspectionCode = append(r.inspectionCode, in.InspectionCode)
+	r.approved = append(r.approved, b2u(in.Approved))
+	r.mode = append(r.mode, in.Mode)
+	r.onSite = append(r.onSite, b2u(in.OnSite))
+	end := in.EndAt
+	if end.IsZero() {
+		end = time.Unix(0, 0)
+	}
+	r.endAt = append(r.endAt, end)
+	r.teamSize = append(r.teamSize, in.TeamSize)
+	r.accompanying = append(r.accompanying, in.Accompanying)
+	r.principal = append(r.principal, b2u(in.PrincipalAccompanied))
+	r.materials = append(r.materials, in.MaterialsRequested)
+	r.compMaterial = append(r.compMaterial, b2u(in.ComprehensiveMaterial))
+	r.sampled = append(r.sampled, in.SampledUnits)
+	r.total = append(r.total, in.TotalUnits)
+	r.deploymentDocID = append(r.deploymentDocID, in.DeploymentDocID)
+	r.topic = append(r.topic, in.Topic)
+	r.accountability = append(r.accountability, b2u(in.AccountabilityDemanded))
+}
+
+func (r *EventRows) appendMeeting(m *bw.Meeting) {
+	r.duration = append(r.duration, m.DurationMinutes)
+	r.attendees = append(r.attendees, m.Attendees)
+	r.format = append(r.format, m.Format)
+	r.scale = append(r.scale, m.Scale)
+	r.cascade = append(r.cascade, b2u(m.CascadeRequired))
+}
+
+func (r *EventRows) appendDocument(d *bw.Document) {
+	r.docNumber = append(r.docNumber, d.DocNumber)
+	r.docType = append(r.docType, d.DocType)
+	r.pages = append(r.pages, d.Pages)
+	r.supporting = append(r.supporting, b2u(d.RequiresSupportingDocs))
+	r.upward = append(r.upward, b2u(d.RequiresUpwardReport))
+	v := d.VetoItems
+	if v == nil {
+		v = []string{}
+	}
+	r.vetoItems = append(r.vetoItems, v)
+	r.pledges = append(r.pledges, d.Pledges)
+}
+
+func (r *EventRows) appendDataReport(f *bw.DataReport) {
+	r.formID = append(r.formID, f.FormID)
+	r.fields = append(r.fields, f.Fields)
+	r.dupFields = append(r.dupFields, f.DuplicateFields)
+	r.estMin = append(r.estMin, f.EstimatedMinutes)
+	r.freq = append(r.freq, f.Frequency)
+	r.viaPlatform = append(r.viaPlatform, b2u(f.ViaPlatform))
+	r.approvedSurvey = append(r.approvedSurvey, b2u(f.ApprovedSurvey))
+}
+
+// eventTitle is the title column: a meeting's or a form's title.
+func eventTitle(ev *bw.Event) string {
+	if ev.Kind == bw.KindMeeting {
+		return ev.Meeting.Title
+	}
+	return ev.DataReport.Title
+}
+
+func b2u(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// column is one column of the events table with its data in r.
+type column struct {
+	name string
+	data any
+}
+
+func (r *EventRows) columns(seq uint64, now time.Time) []column {
+	seqs := make([]uint64, r.n)
+	ingested := make([]time.Time, r.n)
+	for i := range seqs {
+		seqs[i] = seq
+		ingested[i] = now
+	}
+	return []column{
+		{"event_id", r.eventID}, {"revision", r.revision}, {"version", r.version},
+		{"kind", r.kind}, {"occurred_at", r.occurredAt}, {"province_code", r.provinceCode},
+		{"county_code", r.countyCode}, {"unit_code", r.unitCode}, {"bearing_unit", r.bearingUnit},
+		{"target_level", r.targetLevel}, {"issuer_code", r.issuerCode}, {"issuer_name", r.issuerName},
+		{"issuer_level", r.issuerLevel}, {"issuer_kind", r.issuerKind}, {"source", r.source},
+		{"category", r.category}, {"plan_code", r.planCode}, {"inspection_code", r.inspectionCode},
+		{"approved", r.approved}, {"mode", r.mode}, {"on_site", r.onSite}, {"end_at", r.endAt},
+		{"team_size", r.teamSize}, {"accompanying", r.accompanying},
+		{"principal_accompanied", r.principal}, {"materials_requested", r.materials},
+		{"comprehensive_material", r.compMaterial}, {"sampled_units", r.sampled},
+		{"total_units", r.total}, {"deployment_doc_id", r.deploymentDocID}, {"topic", r.topic},
+		{"accountability_demanded", r.accountability}, {"title", r.title},
+		{"duration_minutes", r.duration}, {"attendees", r.attendees}, {"format", r.format},
+		{"scale", r.scale}, {"cascade_required", r.cascade}, {"doc_number", r.docNumber},
+		{"doc_type", r.docType}, {"pages", r.pages}, {"requires_supporting_docs", r.supporting},
+		{"requires_upward_report", r.upward}, {"veto_items", r.vetoItems}, {"pledges", r.pledges},
+		{"form_id", r.formID}, {"fields", r.fields}, {"duplicate_fields", r.dupFields},
+		{"estimated_minutes", r.estMin}, {"frequency", r.freq}, {"via_platform", r.viaPlatform},
+		{"approved_survey", r.approvedSurvey}, {"kafka_topic", r.kafkaTopic},
+		{"kafka_partition", r.kafkaPartition}, {"kafka_offset", r.kafkaOffset},
+		{"ingest_seq", seqs}, {"ingested_at", ingested},
+	}
+}
+
+// InsertEvents writes rows to the events table in one batch, stamped with
+// ingest sequence seq (the transformer's watermark).
+func (db *DB) InsertEvents(ctx context.Context, r *EventRows, seq uint64) error {
+	if r.n == 0 {
+		return nil
+	}
+	return db.insertColumns(ctx, "events", r.columns(seq, time.Now()))
+}
+
+// insertColumns sends one batch of column data to table.
+func (db *DB) insertColumns(ctx context.Context, table string, cols []column) error {
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = quoteIdent(c.name)
+	}
+	query := "INSERT INTO " + table + " (" + strings.Join(names, ", ") + ")"
+	b, err := db.conn.PrepareBatch(ctx, query)
+	if err != nil {
+		return fmt.Errorf("clickhouse: prepare insert into %s: %w", table, err)
+	}
+	defer b.Close()
+	for i, c := range cols {
+		if err := b.Column(i).Append(c.data); err != nil {
+			return fmt.Errorf("clickhouse: insert into %s, column %s: %w", table, c.name, err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("clickhouse: insert into %s: %w", table, err)
+	}
+	return nil
+}
+
+// NewEventRows returns EventRows with room for n events.
+func NewEventRows(n int) *EventRows {
+	r := &EventRows{}
+	r.eventID = make([]string, 0, n)
+	return r
+}
+
+// KindCounts counts the events held by kind.
+func (r *EventRows) KindCounts() map[bw.Kind]int {
+	out := map[bw.Kind]int{}
+	for _, k := range r.kind {
+		out[bw.Kind(k)]++
+	}
+	return out
+}

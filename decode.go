@@ -1,0 +1,281 @@
+package burdenwatch
+
+import (
+	"fmt"
+	"hash/crc32"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fastjson"
+)
+
+// Reason codes of a ValidationError: stable, for grouping dead letters.
+const (
+	ReasonNotJSON        = "not_json"
+	ReasonMissingField   = "missing_field"
+	ReasonWrongType      = "wrong_type"
+	ReasonBadValue       = "bad_value"
+	ReasonBadCode        = "bad_code"
+	ReasonUnitOutside    = "unit_outside_county"
+	ReasonNotObserved    = "not_observation_point"
+	ReasonBadTimestamp   = "bad_timestamp"
+	ReasonFutureTime     = "future_timestamp"
+	ReasonUnknownKind    = "unknown_kind"
+	ReasonDuplicateField = "duplicate_field"
+)
+
+// ValidationError explains why a message is not a valid event. Its message
+// names the field and the value, so a person can fix the upstream system.
+type ValidationError struct {
+	Code  string // one of the Reason* constants
+	Field string // JSON path, e.g. "payload.pages"; empty for the whole message
+	Value string // the offending value as written (truncated), or "(missing)"
+	Msg   string // what is wrong
+}
+
+func (e *ValidationError) Error() string {
+	if e.Field == "" {
+		return e.Msg
+	}
+	return fmt.Sprintf("field %s = %s: %s", e.Field, e.Value, e.Msg)
+}
+
+// MaxFuture is how far in the future an event's occurred_at may lie.
+const MaxFuture = 24 * time.Hour
+
+// Decoder parses and validates event messages (SPEC §2). A Decoder is not
+// safe for concurrent use: give each goroutine its own.
+type Decoder struct {
+	// Point finds the observation point of a county code.
+	Point func(county string) (ObservationPoint, bool)
+	// Now is the clock for the "not more than a day in the future" check.
+	Now func() time.Time
+	// Location is the calendar time zone, Asia/Shanghai.
+	Location *time.Location
+
+	parser fastjson.Parser
+}
+
+// NewDecoder returns a Decoder that accepts events of the given observation
+// points, with calendar logic in loc.
+func NewDecoder(points map[string]ObservationPoint, loc *time.Location) *Decoder {
+	return &Decoder{
+		Point:    func(c string) (ObservationPoint, bool) { p, ok := points[c]; return p, ok },
+		Now:      time.Now,
+		Location: loc,
+	}
+}
+
+// Version is the deduplication version of an event delivery: the revision
+// in the high 32 bits and a checksum of the raw message in the low ones, so
+// that the highest revision wins and, between two different messages of the
+// same revision, the choice does not depend on arrival order.
+func Version(revision uint32, raw []byte) uint64 {
+	return uint64(revision)<<32 | uint64(crc32.ChecksumIEEE(raw))
+}
+
+// Decode parses raw as one event and validates every field. The error, when
+// not nil, is a *ValidationError.
+func (d *Decoder) Decode(raw []byte) (Event, error) {
+	var ev Event
+	v, err := d.parser.ParseBytes(raw)
+	if err != nil {
+		return ev, &ValidationError{Code: ReasonNotJSON, Msg: "message is not valid JSON: " + truncate(err.Error(), 120)}
+	}
+	o := reader{v: v}
+	if v.Type() != fastjson.TypeObject {
+		return ev, &ValidationError{Code: ReasonWrongType, Msg: "message is not a JSON object"}
+	}
+	d.envelope(&o, &ev)
+	if o.err != nil {
+		return ev, o.err
+	}
+	p := o.object("payload")
+	if o.err != nil {
+		return ev, o.err
+	}
+	switch ev.Kind {
+	case KindInspection:
+		d.inspection(&p, &ev)
+	case KindMeeting:
+		meeting(&p, &ev.Meeting)
+	case KindDocument:
+		document(&p, &ev.Document)
+	case KindDataReport:
+		dataReport(&p, &ev.DataReport)
+	}
+	if p.err != nil {
+		return ev, p.err
+	}
+	return ev, nil
+}
+
+func (d *Decoder) envelope(o *reader, ev *Event) {
+	ev.ID = o.str("event_id", true)
+	if o.err == nil && !validEventID(ev.ID) {
+		o.fail(ReasonBadValue, "event_id", "must be 1–64 characters of A-Z a-z 0-9 . _ : -")
+	}
+	ev.Revision = o.uint("revision", false)
+	ev.Kind = Kind(o.enum("kind", true, ReasonUnknownKind, "inspection", "meeting", "document", "data_report"))
+	ev.OccurredAt = d.timestamp(o, "occurred_at", true)
+	if o.err == nil && ev.OccurredAt.After(d.Now().Add(MaxFuture)) {
+		o.fail(ReasonFutureTime, "occurred_at", "lies more than 1 day in the future")
+	}
+	ev.CountyCode = o.str("county_code", true)
+	if o.err == nil && !digits(ev.CountyCode, 6) {
+		o.fail(ReasonBadCode, "county_code", "must be a 6-digit GB/T 2260 code")
+	}
+	ev.UnitCode = o.str("unit_code", false)
+	d.checkUnit(o, ev)
+	ev.TargetLevel = Level(o.enum("target_level", true, ReasonBadValue, "county", "township", "village"))
+	iss := o.object("issuer")
+	ev.Issuer.Code = iss.str("code", true)
+	ev.Issuer.Name = iss.str("name", true)
+	ev.Issuer.Level = iss.enum("level", true, ReasonBadValue, "central", "province", "city", "county", "township")
+	ev.Issuer.Kind = iss.enum("kind", true, ReasonBadValue, "party", "government", "department", "coordination_body")
+	o.adopt(&iss)
+	ev.Source = o.str("source", false)
+	if o.err == nil {
+		d.checkObserved(o, ev)
+	}
+}
+
+func (d *Decoder) checkUnit(o *reader, ev *Event) {
+	if o.err != nil || ev.UnitCode == "" {
+		return
+	}
+	if !digits(ev.UnitCode, 9) && !digits(ev.UnitCode, 12) {
+		o.fail(ReasonBadCode, "unit_code", "must be a 9- or 12-digit statistical division code")
+		return
+	}
+	if ev.UnitCode[:6] != ev.CountyCode {
+		o.fail(ReasonUnitOutside, "unit_code", "does not start with county_code "+ev.CountyCode)
+	}
+}
+
+func (d *Decoder) checkObserved(o *reader, ev *Event) {
+	p, ok := d.Point(ev.CountyCode)
+	if !ok {
+		o.failValue(ReasonNotObserved, "county_code", strconv.Quote(ev.CountyCode), "is not an observation point")
+		return
+	}
+	if !p.DesignatedFrom.IsZero() && ev.OccurredAt.Before(p.DesignatedFrom) {
+		o.failValue(ReasonNotObserved, "county_code", strconv.Quote(ev.CountyCode),
+			"was not yet an observation point on "+ev.OccurredAt.Format("2006-01-02")+
+				" (designated from "+p.DesignatedFrom.Format("2006-01-02")+")")
+	}
+}
+
+// timestamp reads an RFC 3339 timestamp with offset and converts it to the
+// decoder's calendar time zone.
+func (d *Decoder) timestamp(o *reader, key string, required bool) time.Time {
+	s := o.str(key, required)
+	if o.err != nil || s == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		o.fail(ReasonBadTimestamp, key, "is not an RFC 3339 timestamp with offset")
+		return time.Time{}
+	}
+	return t.In(d.Location)
+}
+
+func (d *Decoder) inspection(p *reader, ev *Event) {
+	in := &ev.Inspection
+	in.Category = p.enum("category", true, ReasonBadValue, "comprehensive", "special", "appraisal", "research", "routine")
+	in.PlanCode = p.str("plan_code", false)
+	in.InspectionCode = p.str("inspection_code", false)
+	in.Approved = p.boolean("approved", true)
+	in.Mode = p.enum("mode", true, ReasonBadValue, "covert", "overt", "written", "online")
+	in.OnSite = p.boolean("on_site", true)
+	in.EndAt = d.timestamp(p, "end_at", false)
+	if p.err == nil && !in.EndAt.IsZero() && in.EndAt.Before(ev.OccurredAt) {
+		p.fail(ReasonBadValue, "end_at", "is before occurred_at")
+	}
+	in.TeamSize = p.uint("team_size", true)
+	in.Accompanying = p.uint("accompanying", true)
+	in.PrincipalAccompanied = p.boolean("principal_accompanied", true)
+	in.MaterialsRequested = p.uint("materials_requested", true)
+	in.ComprehensiveMaterial = p.boolean("comprehensive_material", true)
+	in.SampledUnits = p.uint("sampled_units", true)
+	in.TotalUnits = p.uint("total_units", true)
+	if p.err == nil && in.SampledUnits > in.TotalUnits {
+		p.fail(ReasonBadValue, "sampled_units", "exceeds total_units "+strconv.Itoa(int(in.TotalUnits)))
+	}
+	in.DeploymentDocID = p.str("deployment_doc_id", false)
+	if p.err == nil && in.DeploymentDocID != "" && !validEventID(in.DeploymentDocID) {
+		p.fail(ReasonBadValue, "deployment_doc_id", "must be an event_id (1–64 characters of A-Z a-z 0-9 . _ : -)")
+	}
+	in.Topic = p.str("topic", false)
+	in.AccountabilityDemanded = p.boolean("accountability_demanded", true)
+}
+
+func meeting(p *reader, m *Meeting) {
+	m.Title = p.str("title", false)
+	m.DurationMinutes = p.positive("duration_minutes")
+	m.Attendees = p.positive("attendees")
+	m.Format = p.enum("format", true, ReasonBadValue, "in_person", "video")
+	m.Scale = p.enum("scale", true, ReasonBadValue, "large", "medium", "small")
+	m.CascadeRequired = p.boolean("cascade_required", true)
+}
+
+func document(p *reader, d *Document) {
+	d.DocNumber = p.str("doc_number", false)
+	d.DocType = p.enum("doc_type", true, ReasonBadValue, "policy", "normative", "notice", "briefing", "plan", "decision")
+	d.Pages = p.positive("pages")
+	d.RequiresSupportingDocs = p.boolean("requires_supporting_docs", true)
+	d.RequiresUpwardReport = p.boolean("requires_upward_report", true)
+	d.VetoItems = p.strings("veto_items")
+	d.Pledges = p.uint("pledges", false)
+}
+
+func dataReport(p *reader, r *DataReport) {
+	r.FormID = p.str("form_id", true)
+	r.Title = p.str("title", false)
+	r.Fields = p.positive("fields")
+	r.DuplicateFields = p.uint("duplicate_fields", true)
+	if p.err == nil && r.DuplicateFields > r.Fields {
+		p.fail(ReasonBadValue, "duplicate_fields", "exceeds fields "+strconv.Itoa(int(r.Fields)))
+	}
+	r.EstimatedMinutes = p.positive("estimated_minutes")
+	r.Frequency = p.enum("frequency", true, ReasonBadValue, "once", "daily", "weekly", "monthly", "quarterly", "adhoc")
+	r.ViaPlatform = p.boolean("via_platform", true)
+	r.ApprovedSurvey = p.boolean("approved_survey", true)
+}
+
+func validEventID(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '.', c == '_', c == ':', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func digits(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < n; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
