@@ -40,7 +40,7 @@ func NewPublisher(brokers []string, topic string) *Publisher {
 		Topic:                  topic,
 		Balancer:               &kgo.Hash{},
 		BatchSize:              10000,
-		BatchBytes:             16 << 20,
+		BatchBytes:             1000000, // below Kafka's default message.max.bytes (1 MiB)
 		BatchTimeout:           5 * time.Millisecond,
 		RequiredAcks:           kgo.RequireAll,
 		AllowAutoTopicCreation: true,
@@ -54,9 +54,24 @@ func (p *Publisher) Publish(ctx context.Context, msgs []Message) error {
 		out[i] = kgo.Message{Key: m.Key, Value: m.Value}
 	}
 	if err := p.w.WriteMessages(ctx, out...); err != nil {
-		return fmt.Errorf("kafka: publish %d messages to %s: %w", len(msgs), p.w.Topic, err)
+		return fmt.Errorf("kafka: publish %d messages to %s: %w", len(msgs), p.w.Topic, summarize(err))
 	}
 	return nil
+}
+
+// summarize shortens kafka-go's per-message write errors to the first one
+// and a count.
+func summarize(err error) error {
+	var we kgo.WriteErrors
+	if !errors.As(err, &we) {
+		return err
+	}
+	for _, e := range we {
+		if e != nil {
+			return fmt.Errorf("%d of %d messages failed, first: %w", we.Count(), len(we), e)
+		}
+	}
+	return err
 }
 
 // Close flushes and closes the publisher.
