@@ -1,0 +1,53 @@
+# BurdenWatch. `make run` and `make test` work on a fresh Debian 12 machine
+# (root, Go, no services): they install and start what they need.
+
+export PATH := /usr/local/go/bin:$(PATH)
+GO ?= go
+BIN := bin/burdenwatch
+
+.PHONY: all build run test unit fuzz bench setup services tools stop clean vet
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/burdenwatch
+
+# Services the pipeline needs: ClickHouse (installed from Debian if missing,
+# started without systemd) and the embedded development broker.
+services: build
+	deploy/clickhouse.sh start
+	deploy/broker.sh start
+
+# Tools for the PDF report and the independent Parquet reader in tests.
+tools:
+	deploy/install-report-tools.sh
+	export/testdata/duckdb/setup.sh
+
+setup: services tools
+
+# The main job end to end on a simulated province.
+run: setup
+	deploy/run.sh
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt needed'; exit 1; }
+
+unit:
+	$(GO) test -count=1 -timeout 20m ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 20s .
+
+# Every test, against real ClickHouse and a real broker.
+test: setup vet unit fuzz
+
+bench: services
+	deploy/bench.sh
+
+stop:
+	-deploy/broker.sh stop
+	-deploy/clickhouse.sh stop
+
+clean: stop
+	rm -rf bin var out

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# BurdenWatch: the main job end to end on a simulated province, against the
+# local services that `make services` started. Every step is a burdenwatch
+# subcommand, exactly as an office would run it.
+#
+# Environment: BURDENWATCH_PROVINCE (default 43), BURDENWATCH_YEAR (2025),
+# BURDENWATCH_SEED (1), BURDENWATCH_OUT (out), and every BURDENWATCH_* flag.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+BW=bin/burdenwatch
+export BURDENWATCH_PROVINCE=${BURDENWATCH_PROVINCE:-43}
+export BURDENWATCH_YEAR=${BURDENWATCH_YEAR:-2025}
+OUT=${BURDENWATCH_OUT:-out}
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "1/8 迁移数据库结构 (migrate)"
+$BW migrate
+step "2/8 导入参考数据 (refdata load refdata/default)"
+$BW refdata load refdata/default
+step "3/8 模拟一个省份一年的负担事件并发布到 Kafka (simulate)"
+$BW simulate
+step "4/8 接入事件直到追平 (ingest --until-idle)"
+$BW ingest --until-idle
+step "5/8 计算指标和规则检查结果 (transform)"
+$BW transform
+step "6/8 生成 Grafana 仪表盘 (dashboards write)"
+$BW dashboards write "$OUT/grafana"
+month=$(deploy/clickhouse.sh client -d burdenwatch -q \
+	"SELECT formatDateTime(max(month), '%Y-%m') FROM indicators FINAL WHERE province_code = '$BURDENWATCH_PROVINCE'")
+step "7/8 生成月度通报 $month (report)"
+$BW report --month "$month" --out "$OUT/reports"
+step "8/8 导出研究用 Parquet 数据集 (export)"
+$BW export --out "$OUT/parquet"
+
+step "完成。输出位置"
+echo "  Grafana 配置:   $OUT/grafana"
+echo "  月度通报:       $OUT/reports"
+echo "  Parquet 数据集: $OUT/parquet"
+echo "  ClickHouse:     deploy/clickhouse.sh client -d burdenwatch"
