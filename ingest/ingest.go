@@ -62,14 +62,27 @@ type Stats struct {
 	ByReason    map[string]int
 	Batches     int
 	Elapsed     time.Duration
+	// FirstFetch and LastFlush bound the time spent moving messages, which
+	// excludes joining the group and waiting idle at the end.
+	FirstFetch, LastFlush time.Time
 }
 
-// EventsPerSecond is the throughput of valid events and dead letters.
-func (s Stats) EventsPerSecond() float64 {
-	if s.Elapsed <= 0 {
+// Busy is the time from the first message fetched to the last batch
+// flushed.
+func (s Stats) Busy() time.Duration {
+	if s.FirstFetch.IsZero() || s.LastFlush.Before(s.FirstFetch) {
 		return 0
 	}
-	return float64(s.Messages) / s.Elapsed.Seconds()
+	return s.LastFlush.Sub(s.FirstFetch)
+}
+
+// EventsPerSecond is the throughput of messages (events and dead letters)
+// over the busy time.
+func (s Stats) EventsPerSecond() float64 {
+	if s.Busy() <= 0 {
+		return 0
+	}
+	return float64(s.Messages) / s.Busy().Seconds()
 }
 
 // Ingester consumes one Source into one Sink.
@@ -190,6 +203,7 @@ func (in *Ingester) fetchLoop(ctx context.Context, flushes chan<- *batch) error 
 		switch {
 		case err == nil:
 			if len(cur) == 0 {
+				in.markFirstFetch()
 				deadline = time.Now().Add(in.cfg.FlushInterval)
 				cur = make([]kafka.Message, 0, in.cfg.BatchSize)
 			}
@@ -286,9 +300,18 @@ func (in *Ingester) nextSeq() uint64 {
 	}
 }
 
+func (in *Ingester) markFirstFetch() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.stats.FirstFetch.IsZero() {
+		in.stats.FirstFetch = time.Now()
+	}
+}
+
 func (in *Ingester) record(parts []*clickhouse.EventRows, dls []bw.DeadLetter, messages int) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	in.stats.LastFlush = time.Now()
 	in.stats.Messages += messages
 	in.stats.Batches++
 	for _, p := range parts {

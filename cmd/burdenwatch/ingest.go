@@ -92,8 +92,8 @@ var kindNames = map[bw.Kind]string{
 }
 
 func printIngestSummary(w io.Writer, s ingest.Stats) {
-	fmt.Fprintf(w, "\n== 接入汇总 ==\n消息 %d 条，有效事件 %d 条，死信 %d 条，%d 批，用时 %s，%.0f 条/秒\n",
-		s.Messages, s.Events, s.DeadLetters, s.Batches, elapsed(s.Elapsed), s.EventsPerSecond())
+	fmt.Fprintf(w, "\n== 接入汇总 ==\n消息 %d 条，有效事件 %d 条，死信 %d 条，%d 批；总用时 %s，处理用时 %s，%.0f 条/秒\n",
+		s.Messages, s.Events, s.DeadLetters, s.Batches, elapsed(s.Elapsed), elapsed(s.Busy()), s.EventsPerSecond())
 	fmt.Fprintln(w, "按类型:")
 	for _, k := range bw.Kinds {
 		fmt.Fprintf(w, "  %-12s %-8s %d\n", k, kindNames[k], s.ByKind[k])
