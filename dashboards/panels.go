@@ -1,0 +1,137 @@
+package dashboards
+
+import (
+	"github.com/grafana/grafana-foundation-sdk/go/barchart"
+	"github.com/grafana/grafana-foundation-sdk/go/common"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/piechart"
+	"github.com/grafana/grafana-foundation-sdk/go/stat"
+	"github.com/grafana/grafana-foundation-sdk/go/table"
+	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
+)
+
+// spec is what a panel shows.
+type spec struct {
+	title       string
+	description string
+	sql         string
+	w, h        uint32
+	unit        string
+}
+
+func legend() *common.VizLegendOptionsBuilder {
+	return common.NewVizLegendOptionsBuilder().
+		ShowLegend(true).
+		DisplayMode(common.LegendDisplayModeList).
+		Placement(common.LegendPlacementBottom)
+}
+
+// timeseries adds a time series panel; s.sql is a series(...) query.
+func (a *assembly) timeseries(s spec) {
+	p := timeseries.NewPanelBuilder().
+		Id(a.id()).
+		Title(s.title).
+		Description(s.description).
+		Datasource(a.datasource()).
+		WithTarget(a.query(s.sql, FormatTimeSeries)).
+		Span(s.w).Height(s.h).
+		Unit(s.unit).
+		Legend(legend()).
+		ShowPoints(common.VisibilityModeAlways).
+		SpanNulls(common.BoolOrFloat64{Bool: ptr(true)})
+	if name := a.o.Plugin.seriesDisplayName(); name != "" {
+		p = p.DisplayName(name)
+	}
+	a.panel(p)
+}
+
+// table adds a table panel.
+func (a *assembly) table(s spec, overrides ...fieldOverride) {
+	p := table.NewPanelBuilder().
+		Id(a.id()).
+		Title(s.title).
+		Description(s.description).
+		Datasource(a.datasource()).
+		WithTarget(a.query(s.sql, FormatTable)).
+		Span(s.w).Height(s.h).
+		Filterable(true)
+	for _, o := range overrides {
+		p = p.OverrideByName(o.field, o.properties)
+	}
+	a.panel(p)
+}
+
+// stat adds a stat panel showing every column of a one-row query.
+func (a *assembly) stat(s spec, overrides ...fieldOverride) {
+	p := stat.NewPanelBuilder().
+		Id(a.id()).
+		Title(s.title).
+		Description(s.description).
+		Datasource(a.datasource()).
+		WithTarget(a.query(s.sql, FormatTable)).
+		Span(s.w).Height(s.h).
+		Unit(s.unit).
+		GraphMode(common.BigValueGraphModeNone).
+		TextMode(common.BigValueTextModeValueAndName).
+		ReduceOptions(common.NewReduceDataOptionsBuilder().
+			Calcs([]string{"lastNotNull"}).
+			Fields("/.*/"))
+	for _, o := range overrides {
+		p = p.OverrideByName(o.field, o.properties)
+	}
+	a.panel(p)
+}
+
+// barchart adds a bar chart of a table whose first column is the category.
+func (a *assembly) barchart(s spec, xField string) {
+	a.panel(barchart.NewPanelBuilder().
+		Id(a.id()).
+		Title(s.title).
+		Description(s.description).
+		Datasource(a.datasource()).
+		WithTarget(a.query(s.sql, FormatTable)).
+		Span(s.w).Height(s.h).
+		XField(xField).
+		Orientation(common.VizOrientationHorizontal).
+		Stacking(common.StackingModeNormal).
+		ShowValue(common.VisibilityModeAuto).
+		Legend(legend()))
+}
+
+// piechart adds a pie chart of a (category, count) table.
+func (a *assembly) piechart(s spec) {
+	a.panel(piechart.NewPanelBuilder().
+		Id(a.id()).
+		Title(s.title).
+		Description(s.description).
+		Datasource(a.datasource()).
+		WithTarget(a.query(s.sql, FormatTable)).
+		Span(s.w).Height(s.h).
+		PieType(piechart.PieChartTypeDonut).
+		ReduceOptions(common.NewReduceDataOptionsBuilder().
+			Calcs([]string{"lastNotNull"}).
+			Values(true)))
+}
+
+// fieldOverride sets properties of one table column.
+type fieldOverride struct {
+	field      string
+	properties []dashboard.DynamicConfigValue
+}
+
+// countyLink links a table column to the county drill-down of the row's
+// county code column.
+func countyLink(field, codeField string) fieldOverride {
+	link := map[string]any{
+		"title": "查看观测点详情",
+		"url":   "/d/" + UIDCounty + "?var-province=${province}&var-county=${__data.fields[\"" + codeField + "\"]}&${__url_time_range}",
+	}
+	return fieldOverride{field: field, properties: []dashboard.DynamicConfigValue{{Id: "links", Value: []any{link}}}}
+}
+
+// unitOverride sets the unit of one column.
+func unitOverride(field, unit string) fieldOverride {
+	return fieldOverride{field: field, properties: []dashboard.DynamicConfigValue{{Id: "unit", Value: unit}}}
+}
+
+func ptr[T any](v T) *T { return &v }
