@@ -45,6 +45,7 @@ type Config struct {
 	MalformedShare float64
 	DuplicateShare float64
 	RevisionShare  float64
+	LateShare      float64
 	RefData        string // directory of reference CSVs
 
 	// Transform, report, export, dashboards.
@@ -85,7 +86,8 @@ func Defaults() Config {
 		ViolationShare: 0.05,
 		MalformedShare: 0.01,
 		DuplicateShare: 0.01,
-		RevisionShare:  0.005,
+		RevisionShare:  0.02,
+		LateShare:      0.03,
 		RefData:        "refdata/default",
 		RulePacks:      "rules/packs",
 		Out:            "out",

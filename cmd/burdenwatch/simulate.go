@@ -31,6 +31,7 @@ func simulateCommand() command {
 			fs.Float64Var(&c.MalformedShare, "malformed-share", c.MalformedShare, "格式错误消息比例")
 			fs.Float64Var(&c.DuplicateShare, "duplicate-share", c.DuplicateShare, "重复投递比例")
 			fs.Float64Var(&c.RevisionShare, "revision-share", c.RevisionShare, "更正（新 revision）比例")
+			fs.Float64Var(&c.LateShare, "late-share", c.LateShare, "迟报（发生后 1–5 周才发布）比例")
 			fs.StringVar(&c.RefData, "refdata", c.RefData, "参考数据目录（观测点、计划清单、发文单位）")
 			fs.StringVar(&c.Out, "file", "", "写入 JSON 行文件而不发布到 Kafka（用于基准测试）")
 		},
@@ -51,6 +52,7 @@ func runSimulate(ctx context.Context, e *env, _ []string) error {
 	cfg.Year, cfg.Seed, cfg.Scale = e.cfg.Year, e.cfg.Seed, e.cfg.Scale
 	cfg.ViolationShare, cfg.MalformedShare = e.cfg.ViolationShare, e.cfg.MalformedShare
 	cfg.DuplicateShare, cfg.RevisionShare = e.cfg.DuplicateShare, e.cfg.RevisionShare
+	cfg.LateShare = e.cfg.LateShare
 	sink, err := newMessageSink(ctx, e)
 	if err != nil {
 		return err
