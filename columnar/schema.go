@@ -51,6 +51,7 @@ const (
 	ColEstimatedMinutes        // uint32 (data_report)
 	ColViaPlatform             // bool (data_report)
 	ColApprovedSurvey          // bool (data_report)
+	ColIssuerKind              // string: party, government, department, coordination_body (appended; rules veto.by_province_dept)
 	NumColumns
 )
 
@@ -99,6 +100,7 @@ var Schema = arrow.NewSchema([]arrow.Field{
 	{Name: "estimated_minutes", Type: arrow.PrimitiveTypes.Uint32},
 	{Name: "via_platform", Type: arrow.FixedWidthTypes.Boolean},
 	{Name: "approved_survey", Type: arrow.FixedWidthTypes.Boolean},
+	{Name: "issuer_kind", Type: arrow.BinaryTypes.String},
 }, nil)
 
 // Events is one province-year of deduplicated events (highest version of

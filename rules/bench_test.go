@@ -1,0 +1,117 @@
+package rules
+
+import (
+	"fmt"
+	"math/rand"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/burdenwatch/burdenwatch"
+	"github.com/burdenwatch/burdenwatch/columnar"
+)
+
+// syntheticEvents is a province-year of n random events over counties
+// (4301xx, 4302xx…) and 60 issuers, in batches of 64k rows: 8% inspections
+// (40% of them on site), 55% documents, 20% meetings, 17% forms, with a
+// few percent of events breaking a rule.
+func syntheticEvents(tb testing.TB, n, counties int) *columnar.Events {
+	rng := rand.New(rand.NewSource(42))
+	start := at(2025, 1, 1, 0)
+	levels := []string{"province", "city", "county"}
+	kinds := []string{"department", "government", "party", "coordination_body"}
+	evs := make([]burdenwatch.Event, 0, 1<<16)
+	out := &columnar.Events{Province: "43", Year: 2025}
+	for i := 0; i < n; i++ {
+		t := start.Add(time.Duration(rng.Int63n(int64(365 * 24 * time.Hour))))
+		iss := rng.Intn(60)
+		e := burdenwatch.Event{
+			ID: fmt.Sprintf("ev-%08d", i), OccurredAt: t, CountyCode: countyCode(rng.Intn(counties)),
+			TargetLevel: burdenwatch.LevelCounty,
+			Issuer:      burdenwatch.Issuer{Code: fmt.Sprintf("I%02d", iss), Level: levels[iss%3], Kind: kinds[iss%4]},
+		}
+		if rng.Intn(3) == 0 {
+			e.UnitCode, e.TargetLevel = e.CountyCode+fmt.Sprintf("%03d", rng.Intn(20)), burdenwatch.LevelTownship
+		}
+		switch r := rng.Intn(100); {
+		case r < 8:
+			e.Kind = burdenwatch.KindInspection
+			e.Inspection = burdenwatch.Inspection{
+				Category: []string{"comprehensive", "special", "appraisal", "research", "routine"}[rng.Intn(5)],
+				PlanCode: fmt.Sprintf("P%d", rng.Intn(13)), InspectionCode: "x", Approved: rng.Intn(50) > 0,
+				Mode: []string{"covert", "covert", "overt", "written", "online"}[rng.Intn(5)], OnSite: rng.Intn(5) < 2,
+			}
+			if rng.Intn(10) == 0 {
+				e.Inspection.SampledUnits, e.Inspection.TotalUnits = uint32(rng.Intn(5)), 12
+			}
+			if rng.Intn(10) == 0 {
+				e.Inspection.DeploymentDocID = fmt.Sprintf("ev-%08d", rng.Intn(n))
+			}
+		case r < 63:
+			e.Kind = burdenwatch.KindDocument
+			e.Document = burdenwatch.Document{DocType: []string{"policy", "notice", "plan"}[rng.Intn(3)], Pages: uint32(1 + rng.Intn(11)),
+				RequiresUpwardReport: rng.Intn(30) == 0}
+			if rng.Intn(200) == 0 {
+				e.Document.VetoItems = []string{"安全生产", "招商引资"}
+			}
+		case r < 83:
+			e.Kind = burdenwatch.KindMeeting
+			e.Meeting = burdenwatch.Meeting{DurationMinutes: 60, Attendees: 2, CascadeRequired: rng.Intn(50) == 0}
+		default:
+			e.Kind = burdenwatch.KindDataReport
+			e.DataReport = burdenwatch.DataReport{FormID: fmt.Sprintf("F%d", rng.Intn(30)), Fields: 10,
+				DuplicateFields: uint32(rng.Intn(20) / 19), ApprovedSurvey: rng.Intn(20) > 0}
+		}
+		evs = append(evs, e)
+		if len(evs) == cap(evs) || i == n-1 {
+			out.Records = append(out.Records, buildRecord(evs))
+			evs = evs[:0]
+		}
+	}
+	tb.Cleanup(out.Release)
+	return out
+}
+
+func countyCode(i int) string { return fmt.Sprintf("43%02d%02d", 1+i/50, i%50) }
+
+func benchRef(counties int) *burdenwatch.ReferenceData {
+	ref := testRef()
+	for i := 0; i < counties; i++ {
+		c := countyCode(i)
+		ref.Quotas = append(ref.Quotas, burdenwatch.Quota{Year: 2025, CountyCode: c, Documents: intp(50000), Meetings: intp(19000)})
+		ref.Baselines = append(ref.Baselines, burdenwatch.Baseline{Year: 2024, CountyCode: c, Documents: intp(56000), Inspections: intp(7000)})
+		for p := 0; p < 12; p++ {
+			for iss := 0; iss < 60; iss++ {
+				ref.Plan = append(ref.Plan, burdenwatch.PlanItem{Year: 2025, IssuerCode: fmt.Sprintf("I%02d", iss), PlanCode: fmt.Sprintf("P%d", p), MaxVisitsPerUnit: 3})
+			}
+		}
+	}
+	return ref
+}
+
+// BenchmarkEvaluate runs the default pack over 1M synthetic events on 10
+// counties (BURDENWATCH_BENCH_EVENTS and _COUNTIES change the size).
+func BenchmarkEvaluate(b *testing.B) {
+	n, counties := envInt("BURDENWATCH_BENCH_EVENTS", 1_000_000), envInt("BURDENWATCH_BENCH_COUNTIES", 10)
+	ev := syntheticEvents(b, n, counties)
+	ref := benchRef(counties)
+	pk := DefaultPack()
+	b.ResetTimer()
+	results := 0
+	for i := 0; i < b.N; i++ {
+		vs, err := Evaluate(pk, ev, ref, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		results = len(vs)
+	}
+	b.ReportMetric(float64(results), "results")
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}

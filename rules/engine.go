@@ -1,0 +1,419 @@
+package rules
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // Asia/Shanghai must load on hosts without a zoneinfo database
+
+	"github.com/burdenwatch/burdenwatch"
+	"github.com/burdenwatch/burdenwatch/columnar"
+)
+
+// TimeZone is the zone of all calendar logic (SPEC §1).
+const TimeZone = "Asia/Shanghai"
+
+// DocLookup returns the occurred_at of documents by event_id. Evaluate
+// calls it for the deployment documents of inspection.too_soon that are
+// not in the evaluated events (they may be in the previous year); ids it
+// does not return are treated as unknown, and the inspection is not
+// checked.
+type DocLookup func(eventIDs []string) (map[string]time.Time, error)
+
+// ruleState is an enabled rule during one evaluation.
+type ruleState struct {
+	id       string
+	severity burdenwatch.Severity
+	citation string
+	params   map[string]float64
+}
+
+// activeRules holds the enabled rules; a nil field means the rule is off.
+type activeRules struct {
+	unplanned, uncoded, unapproved, tooSoon, visitCap, covertShare       *ruleState
+	principal, crowding, sampling, compCap, appraisalCap, noMeetingMonth *ruleState
+	exempt, accountability, compMaterial, inspYoY                        *ruleState
+	docQuota, docYoY, docLength, docUpward, docCascade                   *ruleState
+	meetQuota, meetNoMeetingDay, meetCascade                             *ruleState
+	vetoUnlisted, vetoProvinceDept                                       *ruleState
+	formDuplicate, formMultiple, formUnapproved                          *ruleState
+}
+
+// bind enables the pack's rules.
+func (a *activeRules) bind(p Pack) error {
+	slots := map[string]**ruleState{
+		InspectionUnplanned: &a.unplanned, InspectionUncoded: &a.uncoded, InspectionUnapproved: &a.unapproved,
+		InspectionTooSoon: &a.tooSoon, InspectionVisitCap: &a.visitCap, InspectionCovertShare: &a.covertShare,
+		InspectionPrincipalAccompanied: &a.principal, InspectionCrowding: &a.crowding, InspectionSampling: &a.sampling,
+		InspectionComprehensiveCap: &a.compCap, InspectionAppraisalCap: &a.appraisalCap,
+		InspectionNoMeetingMonth: &a.noMeetingMonth, InspectionExemptCounty: &a.exempt,
+		InspectionAccountability: &a.accountability, InspectionComprehensiveMaterial: &a.compMaterial,
+		InspectionYoY: &a.inspYoY, DocumentQuota: &a.docQuota, DocumentYoY: &a.docYoY, DocumentLength: &a.docLength,
+		DocumentUpwardReport: &a.docUpward, DocumentCascade: &a.docCascade, MeetingQuota: &a.meetQuota,
+		MeetingNoMeetingDay: &a.meetNoMeetingDay, MeetingCascade: &a.meetCascade, VetoUnlisted: &a.vetoUnlisted,
+		VetoByProvinceDept: &a.vetoProvinceDept, FormDuplicate: &a.formDuplicate,
+		FormMultiplePerIssuer: &a.formMultiple, FormUnapprovedSurvey: &a.formUnapproved,
+	}
+	for _, rc := range p.Rules {
+		slot, ok := slots[rc.ID]
+		if !ok {
+			return fmt.Errorf("pack %q: unknown rule id %q", p.Province, rc.ID)
+		}
+		if !rc.Enabled {
+			continue
+		}
+		info, _ := ruleInfo(rc.ID)
+		params := make(map[string]float64, len(info.Params))
+		for _, ps := range info.Params {
+			params[ps.Name] = ps.Default
+		}
+		for k, v := range rc.Params {
+			params[k] = v
+		}
+		sev := rc.Severity
+		if sev == "" {
+			sev = info.Severity
+		}
+		cites := rc.Citations
+		if len(cites) == 0 {
+			cites = info.Citations
+		}
+		*slot = &ruleState{id: rc.ID, severity: sev, citation: CitationText(cites), params: params}
+	}
+	return nil
+}
+
+// interner maps strings to small ids and owns copies of them (column
+// values are views into Arrow buffers).
+type interner struct {
+	ids  map[string]int32
+	strs []string
+}
+
+func newInterner() *interner { return &interner{ids: map[string]int32{}} }
+
+func (n *interner) id(s string) int32 {
+	if id, ok := n.ids[s]; ok {
+		return id
+	}
+	s = strings.Clone(s)
+	id := int32(len(n.strs))
+	n.ids[s] = id
+	n.strs = append(n.strs, s)
+	return id
+}
+
+func (n *interner) str(id int32) string { return n.strs[id] }
+
+// evaluator holds the state of one Evaluate call.
+type evaluator struct {
+	pack               Pack
+	r                  activeRules
+	ref                refIndex
+	loc                *time.Location
+	batches            []batch
+	strs               *interner // counties, issuers, units, plans, form ids
+	months             map[int]time.Time
+	counts             map[countyYearID]*countyCounts
+	yearCounts         []*countyCounts // counts of Events.Year by county id, a fast path into counts
+	insps              []inspRow
+	forms              []formRow
+	deployed           []deployRef
+	lastRow            rowInfo                   // cache of rowInfo
+	idSlab             []string                  // backing of one-id evidence slices
+	year               int                       // Events.Year
+	yearStart, yearEnd int32                     // its first day and the next year's, days since 1970-01-01
+	ranks              []int32                   // inspections' ranks in event id order (idRanks)
+	byRank             []int32                   // inspection index by rank
+	inspIDCache        []string                  // owned event ids of inspections, filled on first use (inspID)
+	chunks             [][]burdenwatch.Violation // results, in chunks to avoid regrowing one big slice
+}
+
+// Evaluate checks the enabled rules of pack against one province-year of
+// events and returns the results sorted by county, rule id and scope. The
+// result does not depend on the order of events within or across batches.
+// A pack without rules (the zero Pack) means the central defaults. ref
+// may be nil (no reference data); docs may be nil (only deployment
+// documents among ev are known).
+func Evaluate(pack Pack, ev *columnar.Events, ref *burdenwatch.ReferenceData, docs DocLookup) ([]burdenwatch.Violation, error) {
+	e, err := newEvaluator(pack, ev, ref)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate rules of province %s: %w", ev.Province, err)
+	}
+	if err := e.run(ev, docs); err != nil {
+		return nil, fmt.Errorf("evaluate rules of province %s, year %d: %w", ev.Province, ev.Year, err)
+	}
+	return e.sorted(), nil
+}
+
+func newEvaluator(pack Pack, ev *columnar.Events, ref *burdenwatch.ReferenceData) (*evaluator, error) {
+	loc, err := time.LoadLocation(TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("load time zone %s: %w", TimeZone, err)
+	}
+	if len(pack.Rules) == 0 {
+		pack.Rules = DefaultPack().Rules
+	}
+	province := ev.Province
+	if province == "" {
+		province = pack.Province
+	}
+	e := &evaluator{
+		pack:   pack,
+		ref:    newRefIndex(ref, province),
+		loc:    loc,
+		strs:   newInterner(),
+		months: map[int]time.Time{},
+		counts: map[countyYearID]*countyCounts{},
+		year:   ev.Year,
+	}
+	e.yearStart = int32(time.Date(ev.Year, 1, 1, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+	e.yearEnd = int32(time.Date(ev.Year+1, 1, 1, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+	if err := e.r.bind(pack); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *evaluator) run(ev *columnar.Events, docs DocLookup) error {
+	e.batches = make([]batch, len(ev.Records))
+	for i, rec := range ev.Records {
+		b, err := bindBatch(rec, int32(i))
+		if err != nil {
+			return fmt.Errorf("record batch %d: %w", i, err)
+		}
+		e.batches[i] = b
+	}
+	e.reserve()
+	for bi := range e.batches {
+		e.scan(int32(bi))
+	}
+	if err := e.checkTooSoon(docs); err != nil {
+		return err
+	}
+	e.countyYearRules()
+	e.inspectionAggregates()
+	e.formAggregates()
+	return nil
+}
+
+// reserve sizes the inspection and form lists from a count of the kind
+// column, so the scan never regrows them.
+func (e *evaluator) reserve() {
+	insps, forms := 0, 0
+	for bi := range e.batches {
+		b := &e.batches[bi]
+		for row := 0; row < b.n; row++ {
+			switch b.kind.Value(row) {
+			case kindInspection:
+				insps++
+			case kindDataReport:
+				forms++
+			}
+		}
+	}
+	e.insps = make([]inspRow, 0, insps)
+	if e.r.formMultiple != nil {
+		e.forms = make([]formRow, 0, forms)
+	}
+}
+
+// monthStart is the first day of month in Asia/Shanghai.
+func (e *evaluator) monthStart(year int, month uint8) time.Time {
+	k := year*16 + int(month)
+	t, ok := e.months[k]
+	if !ok {
+		t = time.Date(year, time.Month(month), 1, 0, 0, 0, 0, e.loc)
+		e.months[k] = t
+	}
+	return t
+}
+
+// eventID returns an owned copy of the event id of a row.
+func (e *evaluator) eventID(rec, row int32) string {
+	return strings.Clone(e.batches[rec].id.Value(int(row)))
+}
+
+// rowInfo caches what the results of one row share.
+type rowInfo struct {
+	rec, row       int32
+	ids            []string // the event id, cap 1 so appends copy
+	county, issuer string
+	month          time.Time
+}
+
+// rowInfo returns the shared result fields of a row, computed once per row.
+func (e *evaluator) rowInfo(b *batch, rec int32, row int) *rowInfo {
+	ri := &e.lastRow
+	if ri.ids != nil && ri.rec == rec && ri.row == int32(row) {
+		return ri
+	}
+	if len(e.idSlab) == cap(e.idSlab) {
+		e.idSlab = make([]string, 0, 4096)
+	}
+	e.idSlab = append(e.idSlab, strings.Clone(b.id.Value(row)))
+	n := len(e.idSlab)
+	year, month := e.yearMonth(b, row)
+	*ri = rowInfo{
+		rec: rec, row: int32(row), ids: e.idSlab[n-1 : n : n],
+		county: e.strs.str(e.strs.id(b.county.Value(row))),
+		issuer: e.strs.str(e.strs.id(b.issuer.Value(row))),
+		month:  e.monthStart(year, uint8(month)),
+	}
+	return ri
+}
+
+// emitEvent adds the result of an event rule for one row.
+func (e *evaluator) emitEvent(r *ruleState, rec int32, row int, value, limit float64) {
+	ri := e.rowInfo(&e.batches[rec], rec, row)
+	e.add(burdenwatch.Violation{
+		RuleID:     r.id,
+		Severity:   r.severity,
+		CountyCode: ri.county,
+		Month:      ri.month,
+		IssuerCode: ri.issuer,
+		Scope:      "rule=" + r.id + ";event=" + ri.ids[0],
+		Value:      value,
+		Limit:      limit,
+		EventIDs:   ri.ids,
+		Citation:   r.citation,
+	})
+}
+
+// emitAggregate adds the result of an aggregate rule; ids are sorted.
+func (e *evaluator) emitAggregate(r *ruleState, county, issuer, scope string, month time.Time, value, limit float64, ids []string) {
+	sort.Strings(ids)
+	e.emitSorted(r, county, issuer, scope, month, value, limit, ids)
+}
+
+// emitSorted adds the result of an aggregate rule whose ids are sorted.
+func (e *evaluator) emitSorted(r *ruleState, county, issuer, scope string, month time.Time, value, limit float64, ids []string) {
+	e.add(burdenwatch.Violation{
+		RuleID:     r.id,
+		Severity:   r.severity,
+		CountyCode: county,
+		Month:      month,
+		IssuerCode: issuer,
+		Scope:      "rule=" + r.id + ";" + scope,
+		Value:      value,
+		Limit:      limit,
+		EventIDs:   ids,
+		Citation:   r.citation,
+	})
+}
+
+// yearScope formats the year part of a scope key.
+func yearScope(year int) string { return "year=" + strconv.Itoa(year) }
+
+// add stores one result.
+func (e *evaluator) add(v burdenwatch.Violation) {
+	if n := len(e.chunks); n == 0 || len(e.chunks[n-1]) == cap(e.chunks[n-1]) {
+		e.chunks = append(e.chunks, make([]burdenwatch.Violation, 0, 4096))
+	}
+	last := &e.chunks[len(e.chunks)-1]
+	*last = append(*last, v)
+}
+
+// sorted returns the results ordered by county, rule id and scope. It
+// sorts compact keys (county and rule as ranks, then the scope) rather
+// than the results themselves.
+func (e *evaluator) sorted() []burdenwatch.Violation {
+	type sortKey struct {
+		county, rule int32
+		scope        string
+		v            *burdenwatch.Violation
+	}
+	var keys []sortKey
+	counties, rules := map[string]int32{}, map[string]int32{}
+	for _, c := range e.chunks {
+		for i := range c {
+			keys = append(keys, sortKey{rank(counties, c[i].CountyCode), rank(rules, c[i].RuleID), c[i].Scope, &c[i]})
+		}
+	}
+	countyOrder, ruleOrder := order(counties), order(rules)
+	slices.SortFunc(keys, func(a, b sortKey) int {
+		if a.county != b.county {
+			return cmp.Compare(countyOrder[a.county], countyOrder[b.county])
+		}
+		if a.rule != b.rule {
+			return cmp.Compare(ruleOrder[a.rule], ruleOrder[b.rule])
+		}
+		return strings.Compare(a.scope, b.scope)
+	})
+	out := make([]burdenwatch.Violation, len(keys))
+	for i, k := range keys {
+		out[i] = *k.v
+	}
+	return out
+}
+
+// rank returns the id of s in m, adding it when new.
+func rank(m map[string]int32, s string) int32 {
+	id, ok := m[s]
+	if !ok {
+		id = int32(len(m))
+		m[s] = id
+	}
+	return id
+}
+
+// order returns, by id of m, the position of its string in sorted order.
+func order(m map[string]int32) []int32 {
+	strs := make([]string, 0, len(m))
+	for s := range m {
+		strs = append(strs, s)
+	}
+	sort.Strings(strs)
+	pos := make([]int32, len(m))
+	for i, s := range strs {
+		pos[m[s]] = int32(i)
+	}
+	return pos
+}
+
+// yearMonth returns the Asia/Shanghai year and month of a row: the month
+// column, and the year of the evaluated Events when the day falls in it
+// (the common case, two comparisons), else computed from the day.
+func (e *evaluator) yearMonth(b *batch, row int) (year, month int) {
+	day, m := b.day.Value(row), int(b.month.Value(row))
+	if day >= e.yearStart && day < e.yearEnd && m >= 1 && m <= 12 {
+		return e.year, m
+	}
+	year, month, _ = civil(day)
+	return year, month
+}
+
+// civil converts days since 1970-01-01 to a proleptic Gregorian date
+// (H. Hinnant's civil_from_days).
+func civil(days int32) (year int, month, day int) {
+	z := int64(days) + 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era = (z - 146096) / 146097
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y := yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d := doy - (153*mp+2)/5 + 1
+	m := mp + 3
+	if m > 12 {
+		m -= 12
+	}
+	if m <= 2 {
+		y++
+	}
+	return int(y), int(m), int(d)
+}
+
+// dayNumber is the Asia/Shanghai calendar date of t as days since
+// 1970-01-01.
+func dayNumber(t time.Time, loc *time.Location) int32 {
+	y, m, d := t.In(loc).Date()
+	return int32(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+}

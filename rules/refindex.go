@@ -1,0 +1,111 @@
+package rules
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/burdenwatch/burdenwatch"
+)
+
+// planKey identifies an item of an issuer's annual plan.
+type planKey struct {
+	year         int
+	issuer, plan string
+}
+
+// yearCounty identifies a county in a year.
+type yearCounty struct {
+	year   int
+	county string
+}
+
+// refIndex is the reference data of one province, indexed for lookups.
+type refIndex struct {
+	plan              map[planKey]int // max_visits_per_unit (0 = no cap)
+	quotas            map[yearCounty]burdenwatch.Quota
+	baselines         map[yearCounty]burdenwatch.Baseline
+	baselineYears     map[string][]int // county → years with a baseline row
+	exempt            map[yearCounty]bool
+	vetoList          map[string]bool
+	noMeetingMonth    map[int]bool // year*100 + month
+	noMeetingWeekdays [8]bool      // 1 = Monday … 7 = Sunday
+}
+
+// newRefIndex indexes ref for province (veto list and calendar are per
+// province; plans, quotas, baselines and exemptions are keyed by issuer or
+// county and need no filter). A nil ref is empty reference data.
+func newRefIndex(ref *burdenwatch.ReferenceData, province string) refIndex {
+	x := refIndex{
+		plan:           map[planKey]int{},
+		quotas:         map[yearCounty]burdenwatch.Quota{},
+		baselines:      map[yearCounty]burdenwatch.Baseline{},
+		baselineYears:  map[string][]int{},
+		exempt:         map[yearCounty]bool{},
+		vetoList:       map[string]bool{},
+		noMeetingMonth: map[int]bool{},
+	}
+	if ref == nil {
+		return x
+	}
+	for _, p := range ref.Plan {
+		x.plan[planKey{p.Year, p.IssuerCode, p.PlanCode}] = p.MaxVisitsPerUnit
+	}
+	for _, q := range ref.Quotas {
+		x.quotas[yearCounty{q.Year, q.CountyCode}] = q
+	}
+	for _, b := range ref.Baselines {
+		x.baselines[yearCounty{b.Year, b.CountyCode}] = b
+		x.baselineYears[b.CountyCode] = append(x.baselineYears[b.CountyCode], b.Year)
+	}
+	for _, e := range ref.Exemptions {
+		x.exempt[yearCounty{e.Year, e.CountyCode}] = true
+	}
+	for _, v := range ref.VetoList {
+		if v.ProvinceCode == province {
+			x.vetoList[strings.TrimSpace(v.Item)] = true
+		}
+	}
+	for _, c := range ref.Calendar {
+		if c.ProvinceCode == province {
+			x.addCalendar(c)
+		}
+	}
+	return x
+}
+
+// addCalendar records one calendar entry; malformed values were rejected
+// by the reference data loader and are ignored here.
+func (x *refIndex) addCalendar(c burdenwatch.CalendarEntry) {
+	v := strings.TrimSpace(c.Value)
+	switch c.Rule {
+	case burdenwatch.CalendarNoMeetingWeekday:
+		if d, err := strconv.Atoi(v); err == nil && d >= 1 && d <= 7 {
+			x.noMeetingWeekdays[d] = true
+		}
+	case burdenwatch.CalendarNoMeetingMonth:
+		y, m, ok := strings.Cut(v, "-")
+		yi, err1 := strconv.Atoi(y)
+		mi, err2 := strconv.Atoi(m)
+		if ok && err1 == nil && err2 == nil && mi >= 1 && mi <= 12 {
+			x.noMeetingMonth[yi*100+mi] = true
+		}
+	}
+}
+
+// baseline returns the baseline row a county's year is compared with:
+// that of baselineYear when set, else of the latest baseline year before
+// year. Only years before the evaluated year count.
+func (x *refIndex) baseline(county string, year, baselineYear int) (burdenwatch.Baseline, bool) {
+	if baselineYear == 0 {
+		for _, y := range x.baselineYears[county] {
+			if y < year && y > baselineYear {
+				baselineYear = y
+			}
+		}
+	}
+	if baselineYear == 0 || baselineYear >= year {
+		return burdenwatch.Baseline{}, false
+	}
+	b, ok := x.baselines[yearCounty{baselineYear, county}]
+	return b, ok
+}
