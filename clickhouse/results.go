@@ -1,0 +1,303 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	bw "github.com/burdenwatch/burdenwatch"
+)
+
+// InsertIndicators writes the indicators of one province as a new version
+// of their rows; NaN values and year-to-date values are stored as NULL.
+func (db *DB) InsertIndicators(ctx context.Context, province string, inds []bw.Indicator) error {
+	if len(inds) == 0 {
+		return nil
+	}
+	n := len(inds)
+	prov, county, id := make([]string, n), make([]string, n), make([]string, n)
+	month, at := make([]time.Time, n), make([]time.Time, n)
+	value, ytd := make([]*float64, n), make([]*float64, n)
+	version := make([]uint64, n)
+	now, v := time.Now(), uint64(time.Now().UnixNano())
+	for i, ind := range inds {
+		prov[i], county[i], id[i], month[i], at[i], version[i] = province, ind.CountyCode, ind.ID, ind.Month, now, v
+		value[i], ytd[i] = nullable(ind.Value), nullable(ind.YTD)
+	}
+	return db.insertColumns(ctx, "indicators", []column{
+		{"province_code", prov}, {"county_code", county}, {"month", month}, {"indicator", id},
+		{"value", value}, {"ytd", ytd}, {"computed_at", at}, {"version", version},
+	})
+}
+
+func nullable(f float64) *float64 {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil
+	}
+	return &f
+}
+
+// resultKey identifies a rule result: the sorting key of rule_results.
+type resultKey struct{ county, rule, scope string }
+
+// ReplaceRuleResults makes vs the active rule results of one province-year
+// for the given counties (all counties of the province when counties is
+// empty): it writes vs with active = 1 and, for every result previously
+// active there that vs no longer contains, a row with active = 0. All rows
+// get one new version, higher than any version written before. issuerNames
+// maps issuer codes to names for the issuer_name column.
+func (db *DB) ReplaceRuleResults(ctx context.Context, province string, year int, counties []string,
+	vs []bw.Violation, issuerNames map[string]string) error {
+	prev, maxVersion, err := db.activeResults(ctx, province, year)
+	if err != nil {
+		return err
+	}
+	version := max(uint64(time.Now().UnixNano()), maxVersion+1)
+	keep := map[string]bool{}
+	for _, c := range counties {
+		keep[c] = true
+	}
+	rows := resultRows{province: province, year: uint16(year), version: version, now: time.Now()}
+	produced := map[resultKey]bool{}
+	for _, v := range vs {
+		produced[resultKey{v.CountyCode, v.RuleID, v.Scope}] = true
+		rows.add(v, issuerNames[v.IssuerCode], 1)
+	}
+	for _, p := range prev {
+		k := resultKey{p.CountyCode, p.RuleID, p.Scope}
+		if !produced[k] && (len(keep) == 0 || keep[p.CountyCode]) {
+			rows.add(p, "", 0)
+		}
+	}
+	if rows.n == 0 {
+		return nil
+	}
+	if err := db.insertColumns(ctx, "rule_results", rows.columns()); err != nil {
+		return fmt.Errorf("replace rule results of %s/%d: %w", province, year, err)
+	}
+	return nil
+}
+
+// activeResults returns the active results of a province-year and the
+// highest version in rule_results.
+func (db *DB) activeResults(ctx context.Context, province string, year int) ([]bw.Violation, uint64, error) {
+	var maxVersion uint64
+	if err := db.conn.QueryRow(ctx, "SELECT max(version) FROM rule_results").Scan(&maxVersion); err != nil {
+		return nil, 0, fmt.Errorf("clickhouse: read rule results version: %w", err)
+	}
+	var out []bw.Violation
+	var v bw.Violation
+	var sev string
+	var month time.Time
+	err := db.scanAll(ctx, "active rule results", `SELECT county_code, rule_id, scope, toString(severity), month
+FROM rule_results FINAL WHERE province_code = '`+escape(province)+`' AND year = `+fmt.Sprint(year)+` AND active = 1`,
+		[]any{&v.CountyCode, &v.RuleID, &v.Scope, &sev, &month}, func() {
+			v.Severity, v.Month = bw.Severity(sev), dateIn(month, shanghai())
+			out = append(out, v)
+		})
+	return out, maxVersion, err
+}
+
+// escape quotes s for a single-quoted SQL string literal.
+func escape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s)
+}
+
+// resultRows are rule_results rows of one write.
+type resultRows struct {
+	province string
+	year     uint16
+	version  uint64
+	now      time.Time
+	n        int
+
+	rule, severity, county, issuer, issuerName, scope, citation []string
+	month                                                       []time.Time
+	value, limit                                                []float64
+	eventIDs                                                    [][]string
+	active                                                      []uint8
+}
+
+func (r *resultRows) add(v bw.Violation, issuerName string, active uint8) {
+	r.n++
+	r.rule, r.severity = append(r.rule, v.RuleID), append(r.severity, string(v.Severity))
+	r.county, r.issuer = append(r.county, v.CountyCode), append(r.issuer, v.IssuerCode)
+	r.issuerName, r.scope = append(r.issuerName, issuerName), append(r.scope, v.Scope)
+	r.citation, r.month = append(r.citation, v.Citation), append(r.month, v.Month)
+	r.value, r.limit = append(r.value, finite(v.Value)), append(r.limit, finite(v.Limit))
+	ids := append([]string{}, v.EventIDs...)
+	sort.Strings(ids)
+	r.eventIDs, r.active = append(r.eventIDs, ids), append(r.active, active)
+}
+
+// finite stores NaN and infinities as 0: value and limit are not Nullable.
+func finite(f float64) float64 {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0
+	}
+	return f
+}
+
+func (r *resultRows) columns() []column {
+	prov, years := make([]string, r.n), make([]uint16, r.n)
+	at, versions := make([]time.Time, r.n), make([]uint64, r.n)
+	for i := 0; i < r.n; i++ {
+		prov[i], years[i], at[i], versions[i] = r.province, r.year, r.now, r.version
+	}
+	return []column{
+		{"rule_id", r.rule}, {"severity", r.severity}, {"province_code", prov}, {"county_code", r.county},
+		{"year", years}, {"month", r.month}, {"issuer_code", r.issuer}, {"issuer_name", r.issuerName},
+		{"scope", r.scope}, {"value", r.value}, {"limit", r.limit}, {"event_ids", r.eventIDs},
+		{"citation", r.citation}, {"active", r.active}, {"computed_at", at}, {"version", versions},
+	}
+}
+
+// RuleResults returns the active rule results of a province-year, ordered
+// by county, rule and scope.
+func (db *DB) RuleResults(ctx context.Context, province string, year int) ([]bw.Violation, error) {
+	var out []bw.Violation
+	var v bw.Violation
+	var sev string
+	var month time.Time
+	err := db.scanAll(ctx, "rule results", `SELECT rule_id, toString(severity), county_code, month, issuer_code,
+scope, value, `+"`limit`"+`, event_ids, citation FROM rule_results FINAL
+WHERE province_code = '`+escape(province)+`' AND year = `+fmt.Sprint(year)+` AND active = 1
+ORDER BY county_code, rule_id, scope`,
+		[]any{&v.RuleID, &sev, &v.CountyCode, &month, &v.IssuerCode, &v.Scope, &v.Value, &v.Limit, &v.EventIDs, &v.Citation},
+		func() {
+			v.Severity, v.Month = bw.Severity(sev), dateIn(month, shanghai())
+			out = append(out, v)
+		})
+	return out, err
+}
+
+// Indicators returns the current indicators of a province-year, ordered by
+// county, month and indicator id; NULL values come back as NaN.
+func (db *DB) Indicators(ctx context.Context, province string, year int) ([]bw.Indicator, error) {
+	var out []bw.Indicator
+	var ind bw.Indicator
+	var month time.Time
+	var value, ytd *float64
+	err := db.scanAll(ctx, "indicators", `SELECT county_code, month, indicator, value, ytd FROM indicators FINAL
+WHERE province_code = '`+escape(province)+`' AND toYear(month) = `+fmt.Sprint(year)+`
+ORDER BY county_code, month, indicator`,
+		[]any{&ind.CountyCode, &month, &ind.ID, &value, &ytd}, func() {
+			ind.Month, ind.Value, ind.YTD = dateIn(month, shanghai()), orNaN(value), orNaN(ytd)
+			out = append(out, ind)
+		})
+	return out, err
+}
+
+func orNaN(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
+}
+
+// Watermark returns the ingest sequence up to which the transformer named
+// name has computed, and 0 when it never ran.
+func (db *DB) Watermark(ctx context.Context, name string) (uint64, error) {
+	var w uint64
+	err := db.conn.QueryRow(ctx, "SELECT max(watermark) FROM transform_state WHERE name = ?", name).Scan(&w)
+	if err != nil {
+		return 0, fmt.Errorf("clickhouse: read watermark %s: %w", name, err)
+	}
+	return w, nil
+}
+
+// SetWatermark records that the transformer named name has computed up to
+// ingest sequence w.
+func (db *DB) SetWatermark(ctx context.Context, name string, w uint64) error {
+	return db.insertColumns(ctx, "transform_state", []column{
+		{"name", []string{name}}, {"watermark", []uint64{w}}, {"updated_at", []time.Time{time.Now()}},
+	})
+}
+
+// IngestProgress returns the highest ingest sequence in the events table
+// and the number of event rows with a sequence above after.
+func (db *DB) IngestProgress(ctx context.Context, after uint64) (top, count uint64, err error) {
+	err = db.conn.QueryRow(ctx, "SELECT max(ingest_seq), countIf(ingest_seq > ?) FROM events", after).Scan(&top, &count)
+	if err != nil {
+		return 0, 0, fmt.Errorf("clickhouse: read ingest progress: %w", err)
+	}
+	return top, count, nil
+}
+
+// ChangedProvinceYears returns the province-years of events ingested with a
+// sequence above after, and of the earlier deliveries of those events (a
+// revision may move an event to another month, year or province).
+func (db *DB) ChangedProvinceYears(ctx context.Context, after uint64) ([]ProvinceYear, error) {
+	a := fmt.Sprint(after)
+	return db.provinceYears(ctx, `SELECT DISTINCT province_code, toYear(occurred_at) FROM events
+WHERE ingest_seq > `+a+` OR event_id IN (SELECT event_id FROM events WHERE ingest_seq > `+a+`)`)
+}
+
+// AllProvinceYears returns every province-year that has events.
+func (db *DB) AllProvinceYears(ctx context.Context) ([]ProvinceYear, error) {
+	return db.provinceYears(ctx, "SELECT DISTINCT province_code, toYear(occurred_at) FROM events")
+}
+
+func (db *DB) provinceYears(ctx context.Context, query string) ([]ProvinceYear, error) {
+	var out []ProvinceYear
+	var p string
+	var y uint16
+	err := db.scanAll(ctx, "province-years", query, []any{&p, &y}, func() {
+		out = append(out, ProvinceYear{Province: p, Year: int(y)})
+	})
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Province < out[j].Province || (out[i].Province == out[j].Province && out[i].Year < out[j].Year)
+	})
+	return out, err
+}
+
+// RecomputeRequests returns the recompute requests queued with a sequence
+// above after (Province "" and Year 0 mean all), and the highest sequence.
+func (db *DB) RecomputeRequests(ctx context.Context, after uint64) ([]ProvinceYear, uint64, error) {
+	var top uint64
+	if err := db.conn.QueryRow(ctx, "SELECT max(seq) FROM recompute_requests").Scan(&top); err != nil {
+		return nil, 0, fmt.Errorf("clickhouse: read recompute requests: %w", err)
+	}
+	out, err := db.provinceYears(ctx, "SELECT DISTINCT province_code, year FROM recompute_requests WHERE seq > "+fmt.Sprint(after))
+	return out, top, err
+}
+
+// RequestRecompute queues province-years for the transformer (Province ""
+// and Year 0 mean all).
+func (db *DB) RequestRecompute(ctx context.Context, pys []ProvinceYear, reason string) error {
+	return db.requestRecompute(ctx, pys, reason)
+}
+
+// DocumentTimes returns occurred_at of the document events among ids that
+// exist (latest revision), in Asia/Shanghai.
+func (db *DB) DocumentTimes(ctx context.Context, ids []string) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	quoted := make([]string, len(ids))
+	for i, id := range ids {
+		quoted[i] = "'" + escape(id) + "'"
+	}
+	for start := 0; start < len(quoted); start += 1000 {
+		chunk := quoted[start:min(start+1000, len(quoted))]
+		if err := db.documentTimes(ctx, chunk, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// documentTimes reads the documents among the quoted ids into out. The
+// kind filter is outside FINAL so that only the latest revision counts.
+func (db *DB) documentTimes(ctx context.Context, quoted []string, out map[string]time.Time) error {
+	var id string
+	var at time.Time
+	return db.scanAll(ctx, "deployment documents", `SELECT event_id, occurred_at FROM (
+SELECT event_id, occurred_at, kind FROM events FINAL WHERE event_id IN (`+strings.Join(quoted, ", ")+`))
+WHERE kind = 'document'`,
+		[]any{&id, &at}, func() { out[id] = at.In(shanghai()) })
+}

@@ -1,0 +1,106 @@
+package clickhouse_test
+
+import (
+	"context"
+	"math"
+	"reflect"
+	"testing"
+	"time"
+
+	bw "github.com/burdenwatch/burdenwatch"
+	"github.com/burdenwatch/burdenwatch/internal/testenv"
+)
+
+func firstOf(m time.Month) time.Time {
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	return time.Date(2025, m, 1, 0, 0, 0, 0, loc)
+}
+
+func TestReplaceRuleResultsTombstones(t *testing.T) {
+	ctx := context.Background()
+	db, _ := testenv.ClickHouse(t)
+	v := func(county, rule, scope string, value float64) bw.Violation {
+		return bw.Violation{RuleID: rule, Severity: bw.SeverityViolation, CountyCode: county, Month: firstOf(3),
+			IssuerCode: "ISS", Scope: scope, Value: value, Limit: 1, EventIDs: []string{"e2", "e1"}, Citation: "HN 一.1"}
+	}
+	first := []bw.Violation{v("430102", "r1", "a", 1), v("430102", "r2", "b", 2), v("430103", "r1", "c", 3)}
+	if err := db.ReplaceRuleResults(ctx, "43", 2025, []string{"430102", "430103"}, first, map[string]string{"ISS": "省厅"}); err != nil {
+		t.Fatal(err)
+	}
+	// The second run no longer finds b and c, and updates a's value; the
+	// result of 430104 (not among the counties replaced) stays.
+	other := v("430104", "r1", "d", 4)
+	if err := db.ReplaceRuleResults(ctx, "43", 2025, []string{"430104"}, []bw.Violation{other}, nil); err != nil {
+		t.Fatal(err)
+	}
+	second := []bw.Violation{v("430102", "r1", "a", 5)}
+	if err := db.ReplaceRuleResults(ctx, "43", 2025, []string{"430102", "430103"}, second, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.RuleResults(ctx, "43", 2025)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []bw.Violation{second[0], other}
+	for i := range want {
+		want[i].EventIDs = []string{"e1", "e2"}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("active results\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestIndicatorsNaNRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	db, _ := testenv.ClickHouse(t)
+	in := []bw.Indicator{
+		{CountyCode: "430102", Month: firstOf(1), ID: "documents", Value: 3, YTD: 3},
+		{CountyCode: "430102", Month: firstOf(2), ID: "meetings_video_share", Value: math.NaN(), YTD: 0.5},
+	}
+	if err := db.InsertIndicators(ctx, "43", in); err != nil {
+		t.Fatal(err)
+	}
+	in[0].Value = 4
+	if err := db.InsertIndicators(ctx, "43", in[:1]); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Indicators(ctx, "43", 2025)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Value != 4 || !got[0].Month.Equal(firstOf(1)) || !math.IsNaN(got[1].Value) || got[1].YTD != 0.5 {
+		t.Errorf("got %+v", got)
+	}
+}
+
+func TestReferenceDataRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	db, _ := testenv.ClickHouse(t)
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	n := func(v int) *int { return &v }
+	ref := &bw.ReferenceData{
+		ObservationPoints: []bw.ObservationPoint{{ProvinceCode: "43", CountyCode: "430102", CountyName: "芙蓉区",
+			DesignatedFrom: time.Date(2024, 3, 1, 0, 0, 0, 0, loc)}},
+		Quotas:     []bw.Quota{{Year: 2025, CountyCode: "430102", Documents: n(10), Inspections: n(0)}},
+		Baselines:  []bw.Baseline{{Year: 2024, CountyCode: "430102", Meetings: n(7)}},
+		Plan:       []bw.PlanItem{{Year: 2025, IssuerCode: "I", PlanCode: "P", Title: "计划", Category: "special", MaxVisitsPerUnit: 2}},
+		VetoList:   []bw.VetoListItem{{ProvinceCode: "43", Item: "安全生产", Basis: "法"}},
+		Exemptions: []bw.Exemption{{Year: 2025, CountyCode: "430102", Reason: "先进"}},
+		Calendar:   []bw.CalendarEntry{{ProvinceCode: "43", Rule: bw.CalendarNoMeetingWeekday, Value: "3"}},
+	}
+	if err := db.LoadReferenceData(ctx, ref, "t1"); err != nil {
+		t.Fatal(err)
+	}
+	// A reload of the 2025 quotas of province 43 replaces them.
+	if err := db.LoadReferenceData(ctx, &bw.ReferenceData{Quotas: []bw.Quota{{Year: 2025, CountyCode: "430102", Meetings: n(5)}}}, "t2"); err != nil {
+		t.Fatal(err)
+	}
+	ref.Quotas = []bw.Quota{{Year: 2025, CountyCode: "430102", Meetings: n(5)}}
+	got, err := db.ReferenceData(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, ref) {
+		t.Errorf("read back\n%+v\nwant\n%+v", got, ref)
+	}
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/burdenwatch/burdenwatch/clickhouse"
+	"github.com/burdenwatch/burdenwatch/config"
+	"github.com/burdenwatch/burdenwatch/rules"
+	"github.com/burdenwatch/burdenwatch/transform"
+)
+
+// followInterval is how often --follow looks for new work.
+const followInterval = 5 * time.Second
+
+func transformCommand() command {
+	return command{
+		name:    "transform",
+		summary: "计算负担指标和规则检查结果（只算有新数据的省份年度）",
+		flags: func(fs *flag.FlagSet, c *config.Config) {
+			connectionFlags(fs, c, false, true)
+			fs.BoolVar(&c.Full, "full", c.Full, "全量重算所有省份年度")
+			fs.BoolVar(&c.Follow, "follow", c.Follow, "持续运行，每隔几秒检查新数据")
+			fs.StringVar(&c.RulePacks, "rule-packs", c.RulePacks, "规则包目录（每省一个 JSON 文件；目录不存在时用内置规则包）")
+		},
+		run: runTransform,
+	}
+}
+
+func runTransform(ctx context.Context, e *env, _ []string) error {
+	packs, err := loadPacks(e.cfg.RulePacks)
+	if err != nil {
+		return err
+	}
+	db, err := clickhouse.Open(ctx, e.cfg.ClickHouse, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	cfg := transform.Config{Full: e.cfg.Full, Packs: packs, Log: e.log}
+	for {
+		sum, err := transform.Run(ctx, db, cfg)
+		if err != nil {
+			return err
+		}
+		if len(sum.ProvinceYears) > 0 || !e.cfg.Follow {
+			printTransformSummary(e.stdout, sum)
+		}
+		if !e.cfg.Follow {
+			return nil
+		}
+		cfg.Full = false
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(followInterval):
+		}
+	}
+}
+
+// loadPacks reads the rule packs of dir, or the shipped packs when dir is
+// the default and does not exist (the binary run outside the source tree).
+func loadPacks(dir string) (rules.Packs, error) {
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) && dir == config.Defaults().RulePacks {
+		return rules.ShippedPacks()
+	}
+	return rules.LoadPacks(dir)
+}
+
+func printTransformSummary(w io.Writer, s *transform.Summary) {
+	if len(s.ProvinceYears) == 0 {
+		fmt.Fprintf(w, "没有新数据，无需重算（用时 %s）\n", elapsed(s.Took))
+		return
+	}
+	fmt.Fprintf(w, "已重算 %d 个省份年度：", len(s.ProvinceYears))
+	for i, py := range s.ProvinceYears {
+		if i > 0 {
+			fmt.Fprint(w, "、")
+		}
+		fmt.Fprintf(w, "%s/%d", py.Province, py.Year)
+	}
+	fmt.Fprintf(w, "\n写入指标 %d 行，规则检查结果 %d 条（用时 %s）\n", s.Indicators, s.RuleResults, elapsed(s.Took))
+	printTopCounties(w, s)
+	printByRule(w, s.ByRule)
+}
+
+func printTopCounties(w io.Writer, s *transform.Summary) {
+	provinces := make([]string, 0, len(s.Latest))
+	for p := range s.Latest {
+		provinces = append(provinces, p)
+	}
+	sort.Strings(provinces)
+	for _, p := range provinces {
+		lm := s.Latest[p]
+		fmt.Fprintf(w, "省份 %s %s 基层负担指数前 5 名：\n", p, lm.Month.Format("2006年1月"))
+		for i, c := range lm.Counties {
+			if i == 5 {
+				break
+			}
+			fmt.Fprintf(w, "  %d. %s %s  %.1f\n", i+1, c.County, s.CountyNames[c.County], c.Index)
+		}
+	}
+}
+
+func printByRule(w io.Writer, byRule map[string]int) {
+	if len(byRule) == 0 {
+		fmt.Fprintln(w, "未发现违规或提醒")
+		return
+	}
+	ids := make([]string, 0, len(byRule))
+	for id := range byRule {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool {
+		return byRule[ids[i]] > byRule[ids[j]] || (byRule[ids[i]] == byRule[ids[j]] && ids[i] < ids[j])
+	})
+	fmt.Fprintln(w, "按规则统计的检查结果：")
+	for _, id := range ids {
+		fmt.Fprintf(w, "  %-36s %d\n", id, byRule[id])
+	}
+}

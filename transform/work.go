@@ -1,0 +1,143 @@
+package transform
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/burdenwatch/burdenwatch/clickhouse"
+)
+
+// State names in transform_state. The events watermark W is the ingest
+// sequence below which every event row is known to be computed; rows
+// above it are computed again by the next run that has work. A run sets W
+// to min(highest sequence, now − margin): ingest sequences are taken from
+// the clock before a batch is written, so a batch with a sequence just
+// below the highest may still be committed after the run read the table.
+const (
+	stateEvents   = "transform.events"   // W
+	stateTop      = "transform.top"      // highest ingest sequence seen
+	stateRequests = "transform.requests" // recompute_requests seq handled up to
+	statePending  = "transform.pending@" // + W: event rows above W seen
+)
+
+// work is what one run recomputes, and the state it reaches.
+type work struct {
+	pys                               []clickhouse.ProvinceYear
+	watermark, top, pending, requests uint64
+}
+
+// findWork lists the province-years to recompute: every one with events
+// when cfg.Full; else, when rows arrived since the last run (a higher
+// sequence, or more rows above the watermark), those touched by rows above
+// the watermark, including the province-years of the earlier deliveries
+// of those events; plus those named by recompute requests queued since
+// the last run.
+func findWork(ctx context.Context, db *clickhouse.DB, cfg Config) (work, error) {
+	var w work
+	st, err := readState(ctx, db)
+	if err != nil {
+		return w, err
+	}
+	top, pending, err := db.IngestProgress(ctx, st.watermark)
+	if err != nil {
+		return w, err
+	}
+	reqs, reqTop, err := db.RecomputeRequests(ctx, st.requests)
+	if err != nil {
+		return w, err
+	}
+	w.top, w.requests = max(top, st.top), max(reqTop, st.requests)
+	w.watermark = max(st.watermark, min(top, uint64(time.Now().Add(-cfg.margin()).UnixNano())))
+	if _, w.pending, err = db.IngestProgress(ctx, w.watermark); err != nil {
+		return w, err
+	}
+	all, err := db.AllProvinceYears(ctx)
+	if err != nil || cfg.Full {
+		w.pys = all
+		return w, err
+	}
+	var changed []clickhouse.ProvinceYear
+	if top > st.top || pending > st.pending {
+		if changed, err = db.ChangedProvinceYears(ctx, st.watermark); err != nil {
+			return w, err
+		}
+	}
+	w.pys = union(changed, expand(reqs, all))
+	return w, nil
+}
+
+// state is the transformer's stored progress.
+type state struct{ watermark, top, pending, requests uint64 }
+
+func readState(ctx context.Context, db *clickhouse.DB) (state, error) {
+	var st state
+	var err error
+	read := func(name string, dst *uint64) {
+		if err == nil {
+			*dst, err = db.Watermark(ctx, name)
+		}
+	}
+	read(stateEvents, &st.watermark)
+	read(stateTop, &st.top)
+	read(stateRequests, &st.requests)
+	read(statePending+strconv.FormatUint(st.watermark, 10), &st.pending)
+	return st, err
+}
+
+// saveState stores the progress of a completed run.
+func saveState(ctx context.Context, db *clickhouse.DB, w work) error {
+	for _, s := range []struct {
+		name  string
+		value uint64
+	}{
+		{statePending + strconv.FormatUint(w.watermark, 10), w.pending}, {stateTop, w.top},
+		{stateRequests, w.requests}, {stateEvents, w.watermark},
+	} {
+		if err := db.SetWatermark(ctx, s.name, s.value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (cfg Config) margin() time.Duration {
+	if cfg.Margin <= 0 {
+		return 5 * time.Minute
+	}
+	return cfg.Margin
+}
+
+// expand resolves requests with Province "" or Year 0 against the
+// province-years that have events.
+func expand(reqs, all []clickhouse.ProvinceYear) []clickhouse.ProvinceYear {
+	var out []clickhouse.ProvinceYear
+	for _, r := range reqs {
+		for _, py := range all {
+			if (r.Province == "" || r.Province == py.Province) && (r.Year == 0 || r.Year == py.Year) {
+				out = append(out, py)
+			}
+		}
+	}
+	return out
+}
+
+// union merges province-year lists without duplicates, sorted.
+func union(lists ...[]clickhouse.ProvinceYear) []clickhouse.ProvinceYear {
+	seen := map[clickhouse.ProvinceYear]bool{}
+	var out []clickhouse.ProvinceYear
+	for _, l := range lists {
+		for _, py := range l {
+			if !seen[py] {
+				seen[py] = true
+				out = append(out, py)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		return a.Province < b.Province || (a.Province == b.Province && a.Year < b.Year)
+	})
+	return out
+}
