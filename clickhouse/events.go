@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -183,19 +184,49 @@ func (r *EventRows) columns(seq uint64, now time.Time) []column {
 	}
 }
 
-// InsertEvents writes rows to the events table in one batch, stamped with
-// ingest sequence seq (the transformer's watermark).
-func (db *DB) InsertEvents(ctx context.Context, r *EventRows, seq uint64) error {
-	if r.n == 0 {
+// InsertEvents writes the events of parts to the events table in one
+// INSERT, one block per part, stamped with ingest sequence seq (the
+// transformer's watermark).
+func (db *DB) InsertEvents(ctx context.Context, parts []*EventRows, seq uint64) error {
+	now := time.Now()
+	var blocks [][]column
+	for _, p := range parts {
+		if p.n > 0 {
+			blocks = append(blocks, p.columns(seq, now))
+		}
+	}
+	if len(blocks) == 0 {
 		return nil
 	}
-	return db.insertColumns(ctx, "events", r.columns(seq, time.Now()))
+	return db.insertBlocks(ctx, "events", blocks)
 }
 
-// insertColumns sends one batch of column data to table.
+// insertBlockRows is the size of the blocks an insert is sent in: one
+// INSERT, several native blocks, so the client never builds one huge buffer.
+const insertBlockRows = 32768
+
+// insertColumns sends column data to table in one INSERT, cut into blocks
+// of insertBlockRows.
 func (db *DB) insertColumns(ctx context.Context, table string, cols []column) error {
-	names := make([]string, len(cols))
-	for i, c := range cols {
+	n := reflect.ValueOf(cols[0].data).Len()
+	var blocks [][]column
+	for lo := 0; lo < n || lo == 0; lo += insertBlockRows {
+		hi := min(lo+insertBlockRows, n)
+		block := make([]column, len(cols))
+		for i, c := range cols {
+			block[i] = column{c.name, reflect.ValueOf(c.data).Slice(lo, hi).Interface()}
+		}
+		blocks = append(blocks, block)
+	}
+	return db.insertBlocks(ctx, table, blocks)
+}
+
+// insertBlocks sends blocks of column data, all with the same columns, to
+// table in one INSERT. ClickHouse squashes the blocks of one INSERT into
+// parts, while the client never builds one huge buffer.
+func (db *DB) insertBlocks(ctx context.Context, table string, blocks [][]column) error {
+	names := make([]string, len(blocks[0]))
+	for i, c := range blocks[0] {
 		names[i] = quoteIdent(c.name)
 	}
 	query := "INSERT INTO " + table + " (" + strings.Join(names, ", ") + ")"
@@ -204,9 +235,16 @@ func (db *DB) insertColumns(ctx context.Context, table string, cols []column) er
 		return fmt.Errorf("clickhouse: prepare insert into %s: %w", table, err)
 	}
 	defer b.Close()
-	for i, c := range cols {
-		if err := b.Column(i).Append(c.data); err != nil {
-			return fmt.Errorf("clickhouse: insert into %s, column %s: %w", table, c.name, err)
+	for k, block := range blocks {
+		for i, c := range block {
+			if err := b.Column(i).Append(c.data); err != nil {
+				return fmt.Errorf("clickhouse: insert into %s, column %s: %w", table, c.name, err)
+			}
+		}
+		if k < len(blocks)-1 {
+			if err := b.Flush(); err != nil {
+				return fmt.Errorf("clickhouse: insert into %s: %w", table, err)
+			}
 		}
 	}
 	if err := b.Send(); err != nil {
@@ -215,11 +253,26 @@ func (db *DB) insertColumns(ctx context.Context, table string, cols []column) er
 	return nil
 }
 
-// NewEventRows returns EventRows with room for n events.
+// NewEventRows returns EventRows with room for n events, so that appending
+// does not copy the columns as they grow.
 func NewEventRows(n int) *EventRows {
-	r := &EventRows{}
-	r.eventID = make([]string, 0, n)
-	return r
+	str := func() []string { return make([]string, 0, n) }
+	u8 := func() []uint8 { return make([]uint8, 0, n) }
+	u32 := func() []uint32 { return make([]uint32, 0, n) }
+	ts := func() []time.Time { return make([]time.Time, 0, n) }
+	return &EventRows{
+		eventID: str(), provinceCode: str(), countyCode: str(), unitCode: str(), bearingUnit: str(),
+		kind: str(), targetLevel: str(), issuerCode: str(), issuerName: str(), issuerLevel: str(),
+		issuerKind: str(), source: str(), revision: u32(), version: make([]uint64, 0, n),
+		occurredAt: ts(), endAt: ts(), category: str(), planCode: str(), inspectionCode: str(),
+		mode: str(), deploymentDocID: str(), topic: str(), title: str(), format: str(), scale: str(),
+		docNumber: str(), docType: str(), formID: str(), freq: str(), approved: u8(), onSite: u8(),
+		principal: u8(), compMaterial: u8(), accountability: u8(), cascade: u8(), supporting: u8(),
+		upward: u8(), viaPlatform: u8(), approvedSurvey: u8(), teamSize: u32(), accompanying: u32(),
+		materials: u32(), sampled: u32(), total: u32(), duration: u32(), attendees: u32(), pages: u32(),
+		pledges: u32(), fields: u32(), dupFields: u32(), estMin: u32(), vetoItems: make([][]string, 0, n),
+		kafkaTopic: str(), kafkaPartition: make([]int32, 0, n), kafkaOffset: make([]int64, 0, n),
+	}
 }
 
 // KindCounts counts the events held by kind.

@@ -35,7 +35,7 @@ func insert(t *testing.T, db *clickhouse.DB, evs ...bw.Event) {
 	for i := range evs {
 		rows.Append(&evs[i], bw.Version(evs[i].Revision, []byte(fmt.Sprintf("%+v", evs[i]))), clickhouse.Delivery{})
 	}
-	if err := db.InsertEvents(context.Background(), rows, uint64(time.Now().UnixNano())); err != nil {
+	if err := db.InsertEvents(context.Background(), []*clickhouse.EventRows{rows}, uint64(time.Now().UnixNano())); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -130,7 +130,7 @@ func TestReadBatches(t *testing.T) {
 		ev := document(fmt.Sprintf("ev-%06d", i), 0, at(t, "2025-04-01T08:00:00+08:00"), "430102")
 		rows.Append(&ev, 1, clickhouse.Delivery{})
 	}
-	if err := db.InsertEvents(context.Background(), rows, 1); err != nil {
+	if err := db.InsertEvents(context.Background(), []*clickhouse.EventRows{rows}, 1); err != nil {
 		t.Fatal(err)
 	}
 	ev, err := columnar.Read(context.Background(), db, "43", 2025)

@@ -92,7 +92,7 @@ func (fx *fixture) insert(t *testing.T, evs ...*bw.Event) {
 		rows.Append(ev, bw.Version(ev.Revision, []byte(fmt.Sprintf("%s/%d/%v", ev.ID, ev.Revision, ev.OccurredAt))),
 			clickhouse.Delivery{Topic: "burden.events", Offset: int64(rows.Len())})
 	}
-	if err := fx.db.InsertEvents(context.Background(), &rows, 1); err != nil {
+	if err := fx.db.InsertEvents(context.Background(), []*clickhouse.EventRows{&rows}, 1); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -4,37 +4,51 @@ import (
 	"time"
 
 	"errors"
-	"sync"
 
 	bw "github.com/burdenwatch/burdenwatch"
 	"github.com/burdenwatch/burdenwatch/clickhouse"
 	"github.com/burdenwatch/burdenwatch/kafka"
 )
 
-// decode validates msgs on cfg.Workers goroutines, each taking a contiguous
-// share, and returns the valid events (one EventRows per worker) and the
-// dead letters in message order.
-func (in *Ingester) decode(msgs []kafka.Message) ([]*clickhouse.EventRows, []bw.DeadLetter) {
-	workers := min(in.cfg.Workers, max(1, len(msgs)/1000))
-	parts := make([]*clickhouse.EventRows, workers)
-	dead := make([][]bw.DeadLetter, workers)
-	points := in.cfg.Points()
-	now := in.cfg.Now()
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		lo, hi := w*len(msgs)/workers, (w+1)*len(msgs)/workers
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			dec := bw.NewDecoder(points, in.cfg.Location)
-			dec.Now = func() time.Time { return now }
-			parts[w], dead[w] = decodeRange(dec, msgs[lo:hi], now)
-		}(w)
+// chunkSize is how many messages one decoding goroutine takes at a time;
+// each chunk becomes one block of the batch's INSERT.
+const chunkSize = 16384
+
+// decoded is the outcome of decoding one chunk.
+type decoded struct {
+	rows *clickhouse.EventRows
+	dead []bw.DeadLetter
+}
+
+// decodeChunk starts decoding the messages of b not yet handed out, on a
+// goroutine bounded by sem.
+func (in *Ingester) decodeChunk(b *batch, sem chan struct{}) {
+	if b.decoded == len(b.msgs) {
+		return
 	}
-	wg.Wait()
+	msgs := b.msgs[b.decoded:len(b.msgs):len(b.msgs)]
+	b.decoded = len(b.msgs)
+	out := make(chan decoded, 1)
+	b.chunks = append(b.chunks, out)
+	points, now := in.cfg.Points(), in.cfg.Now()
+	sem <- struct{}{}
+	go func() {
+		defer func() { <-sem }()
+		dec := bw.NewDecoder(points, in.cfg.Location)
+		dec.Now = func() time.Time { return now }
+		rows, dead := decodeRange(dec, msgs, now)
+		out <- decoded{rows, dead}
+	}()
+}
+
+// collect waits for the chunks of b and returns them in message order.
+func collect(b *batch) ([]*clickhouse.EventRows, []bw.DeadLetter) {
+	parts := make([]*clickhouse.EventRows, 0, len(b.chunks))
 	var dls []bw.DeadLetter
-	for _, d := range dead {
-		dls = append(dls, d...)
+	for _, c := range b.chunks {
+		d := <-c
+		parts = append(parts, d.rows)
+		dls = append(dls, d.dead...)
 	}
 	return parts, dls
 }

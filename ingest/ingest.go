@@ -29,7 +29,7 @@ type Source interface {
 
 // Sink is where events and dead letters go: ClickHouse.
 type Sink interface {
-	InsertEvents(ctx context.Context, rows *clickhouse.EventRows, seq uint64) error
+	InsertEvents(ctx context.Context, parts []*clickhouse.EventRows, seq uint64) error
 	InsertDeadLetters(ctx context.Context, dls []bw.DeadLetter) error
 	LogIngestBatch(ctx context.Context, b clickhouse.IngestBatch) error
 }
@@ -41,6 +41,7 @@ type Config struct {
 	BatchSize     int           // messages per batch at most
 	FlushInterval time.Duration // a batch is flushed this long after its first message
 	Workers       int           // decoding goroutines
+	Writers       int           // batches written to ClickHouse at once (1: a 2-core box is CPU-bound)
 	// UntilIdle makes Run return once nothing arrived for IdleTimeout and
 	// Lag reports the group caught up.
 	UntilIdle   bool
@@ -107,6 +108,9 @@ func New(cfg Config, src Source, sink Sink) *Ingester {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 2
 	}
+	if cfg.Writers <= 0 {
+		cfg.Writers = 1
+	}
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 2 * time.Second
 	}
@@ -137,10 +141,19 @@ func copyMap[K comparable](m map[K]int) map[K]int {
 	return out
 }
 
-// batch is a set of fetched messages flushed together.
+// batch is a set of fetched messages flushed together. Its chunks are
+// decoded in the background while the batch fills, so that the flusher
+// mostly writes.
 type batch struct {
-	msgs []kafka.Message
-	done chan struct{} // closed once flushed (for idle checks)
+	msgs    []kafka.Message
+	chunks  []chan decoded // one per chunk of msgs, in order
+	decoded int            // messages handed to decoding so far
+	done    chan struct{}  // closed once committed (for idle checks)
+
+	written chan error // the outcome of writing
+	started time.Time
+	parts   []*clickhouse.EventRows
+	dead    []bw.DeadLetter
 }
 
 // Run consumes until ctx ends, a flush fails, or (with UntilIdle) the group
@@ -150,15 +163,20 @@ func (in *Ingester) Run(ctx context.Context) (Stats, error) {
 	start := time.Now()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	flushes := make(chan *batch, 1) // one batch in flight while the next fills
+	flushes := make(chan *batch, 1)              // the next batch waits while one fills
+	ordered := make(chan *batch, in.cfg.Writers) // batches being written, in fetch order
+	go in.startWrites(ctx, flushes, ordered)
 	var flushErr error
-	var wg sync.WaitGroup
-	wg.Add(1)
+	committed := make(chan struct{})
 	go func() {
-		defer wg.Done()
-		for b := range flushes {
-			if err := in.flush(ctx, b.msgs); err != nil && flushErr == nil {
-				flushErr = err
+		defer close(committed)
+		for b := range ordered {
+			err := <-b.written
+			if err == nil && flushErr == nil {
+				err = in.finish(ctx, b)
+			}
+			if err != nil && flushErr == nil {
+				flushErr = err // later batches may be written, but none is committed
 				cancel()
 			}
 			close(b.done)
@@ -166,7 +184,7 @@ func (in *Ingester) Run(ctx context.Context) (Stats, error) {
 	}()
 	fetchErr := in.fetchLoop(ctx, flushes)
 	close(flushes)
-	wg.Wait()
+	<-committed
 	s := in.Stats()
 	s.Elapsed = time.Since(start)
 	if flushErr != nil {
@@ -178,41 +196,61 @@ func (in *Ingester) Run(ctx context.Context) (Stats, error) {
 	return s, nil
 }
 
+// startWrites writes up to cfg.Writers batches at once and passes them on
+// in fetch order, so that offsets are committed in order.
+func (in *Ingester) startWrites(ctx context.Context, flushes <-chan *batch, ordered chan<- *batch) {
+	defer close(ordered)
+	sem := make(chan struct{}, in.cfg.Writers)
+	for b := range flushes {
+		b.written = make(chan error, 1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem }()
+			b.written <- in.write(ctx, b)
+		}()
+		ordered <- b
+	}
+}
+
 // fetchLoop fills batches and hands them to the flusher.
 func (in *Ingester) fetchLoop(ctx context.Context, flushes chan<- *batch) error {
-	var cur []kafka.Message
+	var cur *batch
 	var deadline time.Time
 	var last *batch
+	sem := make(chan struct{}, in.cfg.Workers) // decoding goroutines at once
 	send := func() {
-		if len(cur) == 0 {
+		if cur == nil {
 			return
 		}
-		last = &batch{msgs: cur, done: make(chan struct{})}
+		in.decodeChunk(cur, sem)
+		last, cur = cur, nil
 		select {
 		case flushes <- last:
 		case <-ctx.Done():
 		}
-		cur = nil
 	}
 	for {
 		wait := in.cfg.IdleTimeout
-		if len(cur) > 0 {
+		if cur != nil {
 			wait = min(wait, time.Until(deadline))
 		}
 		m, err := in.fetch(ctx, wait)
 		switch {
 		case err == nil:
-			if len(cur) == 0 {
+			if cur == nil {
 				in.markFirstFetch()
 				deadline = time.Now().Add(in.cfg.FlushInterval)
-				cur = make([]kafka.Message, 0, in.cfg.BatchSize)
+				cur = &batch{msgs: make([]kafka.Message, 0, in.cfg.BatchSize), done: make(chan struct{})}
 			}
-			cur = append(cur, m)
-			if len(cur) >= in.cfg.BatchSize || time.Now().After(deadline) {
+			cur.msgs = append(cur.msgs, m)
+			if len(cur.msgs)-cur.decoded >= chunkSize {
+				in.decodeChunk(cur, sem)
+			}
+			if len(cur.msgs) >= in.cfg.BatchSize || time.Now().After(deadline) {
 				send()
 			}
 		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
-			idle := len(cur) == 0
+			idle := cur == nil
 			send()
 			if idle && in.cfg.UntilIdle && in.caughtUp(ctx, last) {
 				return nil
@@ -254,38 +292,41 @@ func (in *Ingester) caughtUp(ctx context.Context, last *batch) bool {
 // flush decodes msgs, writes events and dead letters, and commits the
 // offsets. It retries transient ClickHouse failures a few times before
 // giving up; nothing is committed unless everything was written.
-func (in *Ingester) flush(ctx context.Context, msgs []kafka.Message) error {
-	t0 := time.Now()
-	parts, dls := in.decode(msgs)
+func (in *Ingester) write(ctx context.Context, b *batch) error {
+	b.started = time.Now()
+	b.parts, b.dead = collect(b)
 	seq := in.nextSeq()
 	err := retry(ctx, in.cfg.Log, func() error {
-		for _, p := range parts {
-			if err := in.sink.InsertEvents(ctx, p, seq); err != nil {
-				return err
-			}
+		if err := in.sink.InsertEvents(ctx, b.parts, seq); err != nil {
+			return err
 		}
-		return in.sink.InsertDeadLetters(ctx, dls)
+		return in.sink.InsertDeadLetters(ctx, b.dead)
 	})
 	if err != nil {
-		return fmt.Errorf("ingest: write batch of %d messages: %w", len(msgs), err)
+		return fmt.Errorf("ingest: write batch of %d messages: %w", len(b.msgs), err)
 	}
-	if err := in.src.Commit(ctx, lastPerPartition(msgs)); err != nil {
+	return nil
+}
+
+// finish commits a written batch's offsets and records it.
+func (in *Ingester) finish(ctx context.Context, b *batch) error {
+	if err := in.src.Commit(ctx, lastPerPartition(b.msgs)); err != nil {
 		// The batch is in ClickHouse; a redelivery is deduplicated.
 		in.cfg.Log.Warn("offset commit failed; batch will be redelivered and deduplicated", "err", err)
 	}
 	events := 0
-	for _, p := range parts {
+	for _, p := range b.parts {
 		events += p.Len()
 	}
-	in.record(parts, dls, len(msgs))
-	lag := lagOf(msgs)
+	in.record(b.parts, b.dead, len(b.msgs))
 	if err := in.sink.LogIngestBatch(ctx, clickhouse.IngestBatch{
-		FlushedAt: time.Now(), Topic: in.cfg.Topic, Group: in.cfg.Group, Messages: len(msgs),
-		Events: events, DeadLetters: len(dls), Duration: time.Since(t0), Lag: lag,
+		FlushedAt: time.Now(), Topic: in.cfg.Topic, Group: in.cfg.Group, Messages: len(b.msgs),
+		Events: events, DeadLetters: len(b.dead), Duration: time.Since(b.started), Lag: lagOf(b.msgs),
 	}); err != nil {
 		in.cfg.Log.Warn("could not log ingest batch", "err", err)
 	}
-	in.cfg.Log.Debug("flushed", "messages", len(msgs), "events", events, "dead_letters", len(dls), "took", time.Since(t0))
+	in.cfg.Log.Debug("flushed", "messages", len(b.msgs), "events", events, "dead_letters", len(b.dead),
+		"took", time.Since(b.started))
 	return nil
 }
 

@@ -59,7 +59,7 @@ func insert(t testing.TB, db *clickhouse.DB, evs ...bw.Event) {
 		raw := []byte(fmt.Sprintf("%+v", evs[i]))
 		rows.Append(&evs[i], bw.Version(evs[i].Revision, raw), clickhouse.Delivery{Topic: "t", Offset: int64(i)})
 	}
-	if err := db.InsertEvents(context.Background(), rows, uint64(time.Now().UnixNano())); err != nil {
+	if err := db.InsertEvents(context.Background(), []*clickhouse.EventRows{rows}, uint64(time.Now().UnixNano())); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 	_ "time/tzdata"
@@ -29,6 +30,7 @@ import (
 type options struct {
 	file, brokers, server, client, refdir, work string
 	batch, workers                              int
+	cpuprofile                                  string
 }
 
 func main() {
@@ -41,7 +43,9 @@ func main() {
 	flag.StringVar(&o.work, "work", "var/bench", "scratch directory")
 	flag.IntVar(&o.batch, "batch-size", 100000, "ingest batch size")
 	flag.IntVar(&o.workers, "workers", 2, "ingest decode workers")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the ingest phase here")
 	flag.Parse()
+	o.cpuprofile = *cpuprofile
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "benchtool:", err)
 		os.Exit(1)
@@ -70,7 +74,12 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	pubRate := float64(len(msgs)) / time.Since(t0).Seconds()
+	stop, err := startProfile(o.cpuprofile)
+	if err != nil {
+		return err
+	}
 	st, err := ingestAll(ctx, db, brokers, topic, o)
+	stop()
 	if err != nil {
 		return err
 	}
@@ -145,7 +154,7 @@ func ingestAll(ctx context.Context, db *clickhouse.DB, brokers []string, topic s
 		UntilIdle: true, IdleTimeout: time.Second, Location: loc,
 		Lag:    func(ctx context.Context) (int64, error) { return kafka.Lag(ctx, brokers, topic, group) },
 		Points: func() map[string]bw.ObservationPoint { return points },
-		Log:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Log:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()})),
 	}, cons, db)
 	return in.Run(ctx)
 }
@@ -210,4 +219,27 @@ func report(ctx context.Context, db *clickhouse.DB, o options, n int, pubRate fl
 		directRows, direct.Round(time.Millisecond), directRate)
 	fmt.Printf("ratio ingest / direct: %.2f×   (rows in ClickHouse after ingest: %d)\n", ingestRate/directRate, inDB)
 	return nil
+}
+
+// startProfile starts a CPU profile into path, when given.
+func startProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// logLevel is Debug when BENCH_DEBUG is set, else Warn.
+func logLevel() slog.Level {
+	if os.Getenv("BENCH_DEBUG") != "" {
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
 }
