@@ -230,7 +230,14 @@ func (db *DB) insertBlocks(ctx context.Context, table string, blocks [][]column)
 		names[i] = quoteIdent(c.name)
 	}
 	query := "INSERT INTO " + table + " (" + strings.Join(names, ", ") + ")"
-	b, err := db.conn.PrepareBatch(ctx, query)
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("clickhouse: insert into %s: %w", table, err)
+	}
+	// The batch runs without cancellation, bounded by the driver's read
+	// timeout: clickhouse-go closes a batch's connection when its context
+	// ends, and a cancel that lands just after Send returned would close a
+	// connection already back in the pool. An insert under way finishes.
+	b, err := db.conn.PrepareBatch(context.WithoutCancel(ctx), query)
 	if err != nil {
 		return fmt.Errorf("clickhouse: prepare insert into %s: %w", table, err)
 	}

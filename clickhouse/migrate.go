@@ -121,16 +121,10 @@ func (db *DB) appliedMigrations(ctx context.Context) (map[int]bool, error) {
 }
 
 func (db *DB) recordMigration(ctx context.Context, m Migration) error {
-	b, err := db.conn.PrepareBatch(ctx, "INSERT INTO schema_migrations (version, name, applied_at)")
-	if err != nil {
-		return fmt.Errorf("clickhouse: record migration %s: %w", m.Name, err)
-	}
-	defer b.Close()
-	if err := b.Append(uint32(m.Version), m.Name, time.Now()); err != nil {
-		return fmt.Errorf("clickhouse: record migration %s: %w", m.Name, err)
-	}
-	if err := b.Send(); err != nil {
-		return fmt.Errorf("clickhouse: record migration %s: %w", m.Name, err)
+	if err := db.insertColumns(ctx, "schema_migrations", []column{
+		{"version", []uint32{uint32(m.Version)}}, {"name", []string{m.Name}}, {"applied_at", []time.Time{time.Now()}},
+	}); err != nil {
+		return fmt.Errorf("record migration %s: %w", m.Name, err)
 	}
 	return nil
 }

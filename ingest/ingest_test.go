@@ -135,7 +135,7 @@ func runUntilIdle(t testing.TB, db *clickhouse.DB, brokers []string, group strin
 	cons := kafka.NewConsumer(brokers, topic, group, nil)
 	defer cons.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	defer cancel()
+	t.Cleanup(cancel) // not earlier: a late cancel can close a pooled connection (clickhouse-go batch watchdog)
 	st, err := newIngester(db, brokers, group, batch, cons).Run(ctx)
 	if err != nil {
 		t.Fatalf("ingest: %v", err)

@@ -38,8 +38,11 @@ func ServerDSN() string {
 func ClickHouse(t testing.TB) (*clickhouse.DB, string) {
 	t.Helper()
 	dsn := ServerDSN() + "bwtest_" + randomSuffix()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	// The context lives until cleanup: clickhouse-go closes a connection
+	// whose query context is cancelled, and a cancel that lands after the
+	// connection went back to the pool would break the next test query.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	t.Cleanup(cancel)
 	db, err := clickhouse.Open(ctx, dsn, true)
 	if err != nil {
 		unavailable(t, "ClickHouse", err)
