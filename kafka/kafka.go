@@ -94,7 +94,7 @@ func NewConsumer(brokers []string, topic, group string, log *slog.Logger) *Consu
 		GroupID:           group,
 		MinBytes:          1,
 		MaxBytes:          16 << 20,
-		MaxWait:           200 * time.Millisecond,
+		MaxWait:           time.Second, // also the deadline for a fetch response: large first fetches need it
 		QueueCapacity:     4096,
 		CommitInterval:    0, // synchronous, explicit commits only
 		StartOffset:       kgo.FirstOffset,
@@ -102,7 +102,7 @@ func NewConsumer(brokers []string, topic, group string, log *slog.Logger) *Consu
 		SessionTimeout:    10 * time.Second,
 		RebalanceTimeout:  10 * time.Second,
 		JoinGroupBackoff:  500 * time.Millisecond,
-		ReadBatchTimeout:  2 * time.Second,
+		ReadBatchTimeout:  10 * time.Second, // kafka-go default; shorter ones time out on idle partitions
 	}
 	if log != nil {
 		cfg.ErrorLogger = kgo.LoggerFunc(func(f string, a ...any) { log.Warn(fmt.Sprintf(f, a...)) })
@@ -201,6 +201,19 @@ func partitions(ctx context.Context, client *kgo.Client, topic string) ([]int, e
 		return ps, nil
 	}
 	return nil, fmt.Errorf("kafka: topic %s not found", topic)
+}
+
+// DeleteTopic deletes topic from the cluster.
+func DeleteTopic(ctx context.Context, brokers []string, topic string) error {
+	client := &kgo.Client{Addr: kgo.TCP(brokers...), Timeout: 30 * time.Second}
+	res, err := client.DeleteTopics(ctx, &kgo.DeleteTopicsRequest{Topics: []string{topic}})
+	if err == nil {
+		err = res.Errors[topic]
+	}
+	if err != nil {
+		return fmt.Errorf("kafka: delete topic %s: %w", topic, err)
+	}
+	return nil
 }
 
 // Ping checks that a broker answers, with a short timeout.

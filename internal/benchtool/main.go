@@ -80,6 +80,9 @@ func run(ctx context.Context, o options) error {
 	}
 	st, err := ingestAll(ctx, db, brokers, topic, o)
 	stop()
+	if derr := kafka.DeleteTopic(ctx, brokers, topic); derr != nil {
+		fmt.Fprintln(os.Stderr, "benchtool:", derr)
+	}
 	if err != nil {
 		return err
 	}
