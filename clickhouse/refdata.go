@@ -240,9 +240,10 @@ func calendarDataset(cs []bw.CalendarEntry) dataset {
 	return ds
 }
 
-// currentRows is the filter that selects the newest load of each scope of
-// a dataset.
-func currentRows(dataset string) string {
+// CurrentRows is the WHERE condition that selects, in a reference table,
+// the rows of the newest load of each scope of dataset (e.g.
+// "observation_points"). Every reader of reference data uses it.
+func CurrentRows(dataset string) string {
 	return "(scope, load_version) IN (SELECT scope, max(load_version) FROM ref_loads WHERE dataset = '" +
 		dataset + "' GROUP BY scope)"
 }

@@ -59,7 +59,7 @@ func (db *DB) readCounts(ctx context.Context, dataset, table string) ([]counts, 
 	var docs, meets, insps *int64
 	var out []counts
 	err := db.scanAll(ctx, dataset, `SELECT year, county_code, documents, meetings, inspections FROM `+table+
-		` WHERE `+currentRows(dataset)+` ORDER BY year, county_code`,
+		` WHERE `+CurrentRows(dataset)+` ORDER BY year, county_code`,
 		[]any{&year, &c.county, &docs, &meets, &insps}, func() {
 			out = append(out, counts{year: int(year), county: c.county,
 				documents: intPtr(docs), meetings: intPtr(meets), inspections: intPtr(insps)})
@@ -98,7 +98,7 @@ func (db *DB) readPlan(ctx context.Context, ref *bw.ReferenceData) error {
 	var year uint16
 	var maxVisits uint32
 	return db.scanAll(ctx, "inspection plan", `SELECT year, issuer_code, plan_code, title, category, max_visits_per_unit
-FROM ref_inspection_plan WHERE `+currentRows("inspection_plan")+` ORDER BY year, issuer_code, plan_code`,
+FROM ref_inspection_plan WHERE `+CurrentRows("inspection_plan")+` ORDER BY year, issuer_code, plan_code`,
 		[]any{&year, &p.IssuerCode, &p.PlanCode, &p.Title, &p.Category, &maxVisits}, func() {
 			p.Year, p.MaxVisitsPerUnit = int(year), int(maxVisits)
 			ref.Plan = append(ref.Plan, p)
@@ -108,7 +108,7 @@ FROM ref_inspection_plan WHERE `+currentRows("inspection_plan")+` ORDER BY year,
 func (db *DB) readVetoList(ctx context.Context, ref *bw.ReferenceData) error {
 	var v bw.VetoListItem
 	return db.scanAll(ctx, "veto list", `SELECT province_code, item, basis FROM ref_veto_list WHERE `+
-		currentRows("veto_list")+` ORDER BY province_code, item`,
+		CurrentRows("veto_list")+` ORDER BY province_code, item`,
 		[]any{&v.ProvinceCode, &v.Item, &v.Basis}, func() { ref.VetoList = append(ref.VetoList, v) })
 }
 
@@ -116,7 +116,7 @@ func (db *DB) readExemptions(ctx context.Context, ref *bw.ReferenceData) error {
 	var e bw.Exemption
 	var year uint16
 	return db.scanAll(ctx, "exemptions", `SELECT year, county_code, reason FROM ref_exemptions WHERE `+
-		currentRows("exemptions")+` ORDER BY year, county_code`,
+		CurrentRows("exemptions")+` ORDER BY year, county_code`,
 		[]any{&year, &e.CountyCode, &e.Reason}, func() {
 			e.Year = int(year)
 			ref.Exemptions = append(ref.Exemptions, e)
@@ -126,6 +126,6 @@ func (db *DB) readExemptions(ctx context.Context, ref *bw.ReferenceData) error {
 func (db *DB) readCalendar(ctx context.Context, ref *bw.ReferenceData) error {
 	var c bw.CalendarEntry
 	return db.scanAll(ctx, "calendar", `SELECT province_code, rule, value FROM ref_calendar WHERE `+
-		currentRows("calendar")+` ORDER BY province_code, rule, value`,
+		CurrentRows("calendar")+` ORDER BY province_code, rule, value`,
 		[]any{&c.ProvinceCode, &c.Rule, &c.Value}, func() { ref.Calendar = append(ref.Calendar, c) })
 }

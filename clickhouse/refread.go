@@ -11,7 +11,7 @@ import (
 // ObservationPoints returns the current observation points by county code.
 func (db *DB) ObservationPoints(ctx context.Context) (map[string]bw.ObservationPoint, error) {
 	rows, err := db.conn.Query(ctx, `SELECT province_code, county_code, county_name, designated_from
-FROM ref_observation_points WHERE `+currentRows("observation_points"))
+FROM ref_observation_points WHERE `+CurrentRows("observation_points"))
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: read observation points: %w", err)
 	}

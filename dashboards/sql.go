@@ -3,6 +3,8 @@ package dashboards
 import (
 	"fmt"
 	"strings"
+
+	"github.com/burdenwatch/burdenwatch/clickhouse"
 )
 
 // The panel SQL. Every query stays inside what ClickHouse 18.16 runs (see
@@ -13,10 +15,10 @@ import (
 // server which moves WHERE to PREWHERE cannot let a superseded row through.
 
 // pointsSQL is the current observation points, one row per county.
-const pointsSQL = `SELECT county_code, any(county_name) AS county_name
-FROM ref_observation_points
-WHERE (scope, load_version) IN (SELECT scope, max(load_version) FROM ref_loads WHERE dataset = 'observation_points' GROUP BY scope)
-GROUP BY county_code`
+func pointsSQL() string {
+	return "SELECT county_code, any(county_name) AS county_name\nFROM ref_observation_points\nWHERE " +
+		clickhouse.CurrentRows("observation_points") + "\nGROUP BY county_code"
+}
 
 // countyName is the display name of a county after a join with pointsSQL.
 const countyName = "if(county_name = '', county_code, county_name)"
@@ -28,7 +30,7 @@ const monthTime = "toDateTime(month, 'Asia/Shanghai')"
 const allValue = "__all"
 
 func withPoints(inner string) string {
-	return "FROM (\n" + indent(inner) + "\n)\nLEFT JOIN (\n" + indent(pointsSQL) + "\n) USING county_code"
+	return "FROM (\n" + indent(inner) + "\n)\nLEFT JOIN (\n" + indent(pointsSQL()) + "\n) USING county_code"
 }
 
 // variableFilter is true when the multi-value variable is "all" or holds col.
@@ -46,7 +48,7 @@ func activeRuleResults(p Plugin, where string) string {
 // provinceVariableSQL lists the provinces with observation points.
 func provinceVariableSQL() string {
 	return "SELECT DISTINCT province_code FROM ref_observation_points\n" +
-		"WHERE (scope, load_version) IN (SELECT scope, max(load_version) FROM ref_loads WHERE dataset = 'observation_points' GROUP BY scope)\n" +
+		"WHERE " + clickhouse.CurrentRows("observation_points") + "\n" +
 		"ORDER BY province_code"
 }
 
@@ -54,7 +56,7 @@ func provinceVariableSQL() string {
 func countyVariableSQL() string {
 	return "SELECT DISTINCT county_code FROM ref_observation_points\n" +
 		"WHERE province_code = '$province'\n" +
-		"  AND (scope, load_version) IN (SELECT scope, max(load_version) FROM ref_loads WHERE dataset = 'observation_points' GROUP BY scope)\n" +
+		"  AND " + clickhouse.CurrentRows("observation_points") + "\n" +
 		"ORDER BY county_code"
 }
 

@@ -10,6 +10,8 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	bw "github.com/burdenwatch/burdenwatch"
+
+	"github.com/burdenwatch/burdenwatch/clickhouse"
 )
 
 // Data is what one report is built from, as read from ClickHouse.
@@ -60,18 +62,11 @@ func Load(ctx context.Context, conn driver.Conn, province string, month time.Tim
 	return d, nil
 }
 
-// currentRows selects the rows of the newest load of each scope of a
-// reference dataset (the same filter as package clickhouse uses).
-func currentRows(dataset string) string {
-	return "(scope, load_version) IN (SELECT scope, max(load_version) FROM ref_loads WHERE dataset = '" +
-		dataset + "' GROUP BY scope)"
-}
-
 func loadPoints(ctx context.Context, conn driver.Conn, province string, month time.Time) ([]bw.ObservationPoint, error) {
 	end := month.AddDate(0, 1, -1).Format(time.DateOnly)
 	rows, err := conn.Query(ctx, `SELECT province_code, county_code, county_name, designated_from
 FROM ref_observation_points
-WHERE `+currentRows("observation_points")+` AND province_code = ? AND designated_from <= toDate(?)
+WHERE `+clickhouse.CurrentRows("observation_points")+` AND province_code = ? AND designated_from <= toDate(?)
 ORDER BY county_code`, province, end)
 	if err != nil {
 		return nil, fmt.Errorf("report: read observation points: %w", err)
@@ -156,7 +151,7 @@ ORDER BY issuer_code, county_code, rule_id, scope`, province, month.Format(time.
 func loadBaselines(ctx context.Context, conn driver.Conn, province string, year int) ([]bw.Baseline, error) {
 	rows, err := conn.Query(ctx, `SELECT county_code, year, documents, meetings, inspections
 FROM ref_baselines
-WHERE `+currentRows("baselines")+` AND substring(county_code, 1, 2) = ? AND year < ?
+WHERE `+clickhouse.CurrentRows("baselines")+` AND substring(county_code, 1, 2) = ? AND year < ?
 ORDER BY county_code, year`, province, uint16(year))
 	if err != nil {
 		return nil, fmt.Errorf("report: read baselines: %w", err)
