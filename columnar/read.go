@@ -45,12 +45,38 @@ const winnersQuery = `SELECT event_id, version FROM (SELECT event_id, version, p
 toYear(occurred_at) AS y FROM events FINAL) WHERE p = ? AND y = ?
 SETTINGS enable_optimize_predicate_expression = 0`
 
-// rowsQuery selects every delivery of the province-year with its version;
-// Read keeps the winning one of each event. Reading FINAL with all columns
-// costs 3–5 times more on ClickHouse 18.16 (see docs/indicators.md).
-func rowsQuery() string {
-	return "SELECT " + strings.Join(selectColumns[:], ", ") +
-		", version FROM events WHERE province_code = ? AND toYear(occurred_at) = ?"
+// kindColumns lists, per event kind, the Schema columns its rows are read
+// with: the envelope and the kind's own payload. The other payload columns
+// keep their zero values, as in the events table, without being scanned.
+var kindColumns = map[string][]int{
+	"inspection":  withEnvelope(ColCategory, ColAccountability),
+	"meeting":     withEnvelope(ColDurationMinutes, ColCascadeRequired),
+	"document":    withEnvelope(ColDocType, ColPledges),
+	"data_report": withEnvelope(ColFormID, ColApprovedSurvey),
+}
+
+// withEnvelope returns the envelope columns and the payload columns from
+// first to last inclusive.
+func withEnvelope(first, last int) []int {
+	cols := []int{ColEventID, ColKind, ColOccurredAt, ColMonth, ColDay, ColWeekday, ColCounty,
+		ColBearingUnit, ColTargetLevel, ColIssuerCode, ColIssuerName, ColIssuerLevel, ColIssuerKind}
+	for c := first; c <= last; c++ {
+		cols = append(cols, c)
+	}
+	return cols
+}
+
+// rowsQuery selects every delivery of one kind in the province-year, with
+// that kind's columns and the version; Read keeps the winning one of each
+// event. Reading FINAL with all columns costs 3–5 times more on ClickHouse
+// 18.16 (see docs/indicators.md).
+func rowsQuery(cols []int) string {
+	exprs := make([]string, len(cols))
+	for i, c := range cols {
+		exprs[i] = selectColumns[c]
+	}
+	return "SELECT " + strings.Join(exprs, ", ") +
+		", version FROM events WHERE province_code = ? AND toYear(occurred_at) = ? AND kind = ?"
 }
 
 // Read reads the deduplicated events (highest version of each event_id,
@@ -69,20 +95,41 @@ func Read(ctx context.Context, db *clickhouse.DB, province string, year int) (*E
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Conn().Query(ctx, rowsQuery(), province, uint16(year))
-	if err != nil {
-		return nil, fmt.Errorf("columnar: read events of %s/%d: %w", province, year, err)
-	}
-	defer rows.Close()
 	out := &Events{Province: province, Year: year}
 	b := newBatchBuilder(memory.DefaultAllocator)
 	defer b.release()
+	for _, kind := range []string{"inspection", "meeting", "document", "data_report"} {
+		if err := readKind(ctx, db, province, year, kind, winners, b, out); err != nil {
+			out.Release()
+			return nil, err
+		}
+	}
+	if b.n > 0 {
+		out.Records = append(out.Records, b.record())
+	}
+	return out, nil
+}
+
+// readKind appends the winning deliveries of one kind to b, moving full
+// batches to out.
+func readKind(ctx context.Context, db *clickhouse.DB, province string, year int, kind string,
+	winners map[string]uint64, b *batchBuilder, out *Events) error {
+	cols := kindColumns[kind]
+	rows, err := db.Conn().Query(ctx, rowsQuery(cols), province, uint16(year), kind)
+	if err != nil {
+		return fmt.Errorf("columnar: read %s events of %s/%d: %w", kind, province, year, err)
+	}
+	defer rows.Close()
 	var r row
-	dest := append(r.dest(), &r.version)
+	all := r.dest()
+	dest := make([]any, 0, len(cols)+1)
+	for _, c := range cols {
+		dest = append(dest, all[c])
+	}
+	dest = append(dest, &r.version)
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
-			out.Release()
-			return nil, fmt.Errorf("columnar: read events of %s/%d: %w", province, year, err)
+			return fmt.Errorf("columnar: read %s events of %s/%d: %w", kind, province, year, err)
 		}
 		if v, ok := winners[r.str[ColEventID]]; !ok || v != r.version {
 			continue // an older revision, or a duplicate already taken
@@ -94,13 +141,9 @@ func Read(ctx context.Context, db *clickhouse.DB, province string, year int) (*E
 		}
 	}
 	if err := rows.Err(); err != nil {
-		out.Release()
-		return nil, fmt.Errorf("columnar: read events of %s/%d: %w", province, year, err)
+		return fmt.Errorf("columnar: read %s events of %s/%d: %w", kind, province, year, err)
 	}
-	if b.n > 0 {
-		out.Records = append(out.Records, b.record())
-	}
-	return out, nil
+	return nil
 }
 
 // readWinners returns the winning version of each event of a province-year.
