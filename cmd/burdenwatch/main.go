@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -101,7 +100,6 @@ func oneLine(err error) string {
 func usage(w io.Writer, cmds []command) {
 	fmt.Fprintln(w, "burdenwatch —— 基层减负监测（观测点负担指标、督查检查考核规则、月度通报）")
 	fmt.Fprintln(w, "\n用法: burdenwatch <命令> [参数]\n\n命令:")
-	sort.SliceStable(cmds, func(i, j int) bool { return false })
 	for _, c := range cmds {
 		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
