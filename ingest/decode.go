@@ -23,11 +23,11 @@ type decoded struct {
 // decodeChunk starts decoding the messages of b not yet handed out, on a
 // goroutine bounded by sem.
 func (in *Ingester) decodeChunk(b *batch, sem chan struct{}) {
-	if b.decoded == len(b.msgs) {
+	if b.handedOut == len(b.msgs) {
 		return
 	}
-	msgs := b.msgs[b.decoded:len(b.msgs):len(b.msgs)]
-	b.decoded = len(b.msgs)
+	msgs := b.msgs[b.handedOut:len(b.msgs):len(b.msgs)]
+	b.handedOut = len(b.msgs)
 	out := make(chan decoded, 1)
 	b.chunks = append(b.chunks, out)
 	points, now := in.cfg.Points(), in.cfg.Now()

@@ -145,10 +145,10 @@ func copyMap[K comparable](m map[K]int) map[K]int {
 // decoded in the background while the batch fills, so that the flusher
 // mostly writes.
 type batch struct {
-	msgs    []kafka.Message
-	chunks  []chan decoded // one per chunk of msgs, in order
-	decoded int            // messages handed to decoding so far
-	done    chan struct{}  // closed once committed (for idle checks)
+	msgs      []kafka.Message
+	chunks    []chan decoded // one per chunk of msgs, in order
+	handedOut int            // messages handed to decoding so far
+	done      chan struct{}  // closed once committed (for idle checks)
 
 	written chan error // the outcome of writing
 	started time.Time
@@ -243,7 +243,7 @@ func (in *Ingester) fetchLoop(ctx context.Context, flushes chan<- *batch) error 
 				cur = &batch{msgs: make([]kafka.Message, 0, in.cfg.BatchSize), done: make(chan struct{})}
 			}
 			cur.msgs = append(cur.msgs, m)
-			if len(cur.msgs)-cur.decoded >= chunkSize {
+			if len(cur.msgs)-cur.handedOut >= chunkSize {
 				in.decodeChunk(cur, sem)
 			}
 			if len(cur.msgs) >= in.cfg.BatchSize || time.Now().After(deadline) {
