@@ -20,6 +20,7 @@ type DB struct {
 	conn     driver.Conn
 	database string
 	addr     string
+	loc      *time.Location // calendar time zone, Asia/Shanghai
 }
 
 // Open connects to the database named in dsn
@@ -44,7 +45,7 @@ func Open(ctx context.Context, dsn string, create bool) (*DB, error) {
 		conn.Close()
 		return nil, fmt.Errorf("clickhouse: connect to %s: %w", redact(dsn), err)
 	}
-	return &DB{conn: conn, database: database, addr: strings.Join(opts.Addr, ",")}, nil
+	return &DB{conn: conn, database: database, addr: strings.Join(opts.Addr, ","), loc: shanghai()}, nil
 }
 
 func options(dsn string) (*ch.Options, error) {

@@ -23,15 +23,15 @@ FROM ref_observation_points WHERE `+CurrentRows("observation_points"))
 		if err := rows.Scan(&p.ProvinceCode, &p.CountyCode, &p.CountyName, &from); err != nil {
 			return nil, fmt.Errorf("clickhouse: read observation points: %w", err)
 		}
-		p.DesignatedFrom = dateIn(from, shanghai())
+		p.DesignatedFrom = CivilDate(from, db.loc)
 		out[p.CountyCode] = p
 	}
 	return out, rows.Err()
 }
 
-// dateIn re-reads a ClickHouse Date (returned at UTC midnight) as midnight
-// in loc.
-func dateIn(d time.Time, loc *time.Location) time.Time {
+// CivilDate re-reads a ClickHouse Date (returned at UTC midnight) as
+// midnight in loc, the calendar time zone.
+func CivilDate(d time.Time, loc *time.Location) time.Time {
 	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc)
 }
 

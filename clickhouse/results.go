@@ -95,7 +95,7 @@ func (db *DB) activeResults(ctx context.Context, province string, year int) ([]b
 	err := db.scanAll(ctx, "active rule results", `SELECT county_code, rule_id, scope, toString(severity), month
 FROM rule_results FINAL WHERE province_code = '`+escape(province)+`' AND year = `+fmt.Sprint(year)+` AND active = 1`,
 		[]any{&v.CountyCode, &v.RuleID, &v.Scope, &sev, &month}, func() {
-			v.Severity, v.Month = bw.Severity(sev), dateIn(month, shanghai())
+			v.Severity, v.Month = bw.Severity(sev), CivilDate(month, db.loc)
 			out = append(out, v)
 		})
 	return out, maxVersion, err
@@ -168,7 +168,7 @@ WHERE province_code = '`+escape(province)+`' AND year = `+fmt.Sprint(year)+` AND
 ORDER BY county_code, rule_id, scope`,
 		[]any{&v.RuleID, &sev, &v.CountyCode, &month, &v.IssuerCode, &v.Scope, &v.Value, &v.Limit, &v.EventIDs, &v.Citation},
 		func() {
-			v.Severity, v.Month = bw.Severity(sev), dateIn(month, shanghai())
+			v.Severity, v.Month = bw.Severity(sev), CivilDate(month, db.loc)
 			out = append(out, v)
 		})
 	return out, err
@@ -185,7 +185,7 @@ func (db *DB) Indicators(ctx context.Context, province string, year int) ([]bw.I
 WHERE province_code = '`+escape(province)+`' AND toYear(month) = `+fmt.Sprint(year)+`
 ORDER BY county_code, month, indicator`,
 		[]any{&ind.CountyCode, &month, &ind.ID, &value, &ytd}, func() {
-			ind.Month, ind.Value, ind.YTD = dateIn(month, shanghai()), orNaN(value), orNaN(ytd)
+			ind.Month, ind.Value, ind.YTD = CivilDate(month, db.loc), orNaN(value), orNaN(ytd)
 			out = append(out, ind)
 		})
 	return out, err
@@ -299,5 +299,5 @@ func (db *DB) documentTimes(ctx context.Context, quoted []string, out map[string
 	return db.scanAll(ctx, "deployment documents", `SELECT event_id, occurred_at FROM (
 SELECT event_id, occurred_at, kind FROM events FINAL WHERE event_id IN (`+strings.Join(quoted, ", ")+`))
 WHERE kind = 'document'`,
-		[]any{&id, &at}, func() { out[id] = at.In(shanghai()) })
+		[]any{&id, &at}, func() { out[id] = at.In(db.loc) })
 }

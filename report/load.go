@@ -78,7 +78,7 @@ ORDER BY county_code`, province, end)
 		if err := rows.Scan(&p.ProvinceCode, &p.CountyCode, &p.CountyName, &p.DesignatedFrom); err != nil {
 			return nil, fmt.Errorf("report: read observation points: %w", err)
 		}
-		p.DesignatedFrom = civilDate(p.DesignatedFrom)
+		p.DesignatedFrom = clickhouse.CivilDate(p.DesignatedFrom, month.Location())
 		out = append(out, p)
 	}
 	if err := rows.Err(); err != nil {
@@ -110,7 +110,7 @@ ORDER BY county_code, month, indicator`, province, from.Format(time.DateOnly), m
 		if err := rows.Scan(&in.CountyCode, &in.Month, &in.ID, &value, &ytd); err != nil {
 			return nil, fmt.Errorf("report: read indicators: %w", err)
 		}
-		in.Month, in.Value, in.YTD = civilDate(in.Month), orNaN(value), orNaN(ytd)
+		in.Month, in.Value, in.YTD = clickhouse.CivilDate(in.Month, month.Location()), orNaN(value), orNaN(ytd)
 		out = append(out, in)
 	}
 	if err := rows.Err(); err != nil {
@@ -139,7 +139,7 @@ ORDER BY issuer_code, county_code, rule_id, scope`, province, month.Format(time.
 			&r.Scope, &r.Value, &r.Limit, &r.EventIDs, &r.Citation); err != nil {
 			return nil, fmt.Errorf("report: read rule results: %w", err)
 		}
-		r.Severity, r.Month = bw.Severity(sev), civilDate(r.Month)
+		r.Severity, r.Month = bw.Severity(sev), clickhouse.CivilDate(r.Month, month.Location())
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
@@ -180,12 +180,6 @@ ORDER BY county_code, year`, province, uint16(year))
 		out[i] = latest[c]
 	}
 	return out, nil
-}
-
-// civilDate re-reads a ClickHouse Date (returned at UTC midnight) as
-// midnight in Asia/Shanghai.
-func civilDate(d time.Time) time.Time {
-	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, shanghai())
 }
 
 func shanghai() *time.Location {
