@@ -110,5 +110,3 @@ func printIngestSummary(w io.Writer, s ingest.Stats) {
 		}
 	}
 }
-
-func kindOf(s string) bw.Kind { return bw.Kind(s) }

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"time"
 
+	bw "github.com/burdenwatch/burdenwatch"
 	"github.com/burdenwatch/burdenwatch/config"
 	"github.com/burdenwatch/burdenwatch/kafka"
 	"github.com/burdenwatch/burdenwatch/refdata"
@@ -156,8 +157,8 @@ func (p *progress) tick() {
 func printSimSummary(w io.Writer, province string, year int, st sim.Stats, took time.Duration) {
 	fmt.Fprintf(w, "\n== 模拟汇总：省份 %s，%d 年 ==\n消息 %d 条：有效事件 %d 条，格式错误 %d 条，重复投递 %d 条，更正 %d 条，迟报 %d 条；用时 %s\n",
 		province, year, st.Messages, st.Events, st.Malformed, st.Duplicates, st.Revisions, st.Late, elapsed(took))
-	for _, k := range []string{"document", "meeting", "inspection", "data_report"} {
-		fmt.Fprintf(w, "  %-12s %d\n", k, st.ByKind[kindOf(k)])
+	for _, k := range bw.Kinds {
+		fmt.Fprintf(w, "  %-12s %d\n", k, st.ByKind[k])
 	}
 	rules := make([]string, 0, len(st.Violations))
 	for r := range st.Violations {
