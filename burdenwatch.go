@@ -255,4 +255,78 @@ type ReferenceData struct {
 	VetoList          []VetoListItem
 	Exemptions        []Exemption
 	Calendar          []CalendarEntry
+	// InspectionCodes is the code registry (赋码, 一事一码; SPEC §3
+	// inspection_codes.csv). A province-year with no entry has no registry.
+	InspectionCodes []InspectionCode
+}
+
+// InspectionCode is one entry of the code registry (赋码, 一事一码, HN 一.2):
+// the code an approved inspection shows on site.
+type InspectionCode struct {
+	Year         int
+	ProvinceCode string // of the issuer's province; derived at load when not given
+	Code         string // the inspection_code
+	PlanCode     string
+	IssuerCode   string
+	Title        string
+	ValidFrom    time.Time // a date in Asia/Shanghai, inclusive
+	ValidTo      time.Time // a date in Asia/Shanghai, inclusive
+	Counties     []string  // county codes it may visit; empty = any
+}
+
+// AlertLevel grades an early warning (预警, SPEC §8.5).
+type AlertLevel string
+
+// Alert levels.
+const (
+	AlertNotice AlertLevel = "notice" // near the limit
+	AlertBreach AlertLevel = "breach" // over the limit
+)
+
+// Alert is one threshold crossing of one scope of a county and year
+// (SPEC §8.5). ID is derived from county, year, scope and level, so the
+// same crossing is the same alert whatever the recomputes.
+type Alert struct {
+	ID           string
+	Level        AlertLevel
+	ProvinceCode string
+	CountyCode   string
+	Year         int
+	Scope        string    // e.g. "documents.quota", "visit_cap:<issuer>:<plan>:<unit>"
+	Value        float64   // of the month the threshold was first crossed
+	Limit        float64   // of that month
+	Projected    float64   // year-end value at the current pace
+	Month        time.Time // first day of the month first crossed, Asia/Shanghai
+	FirstSeen    time.Time
+}
+
+// Verdict is the answer to a scan of an inspection code (扫码验证, SPEC §8.2).
+type Verdict string
+
+// Verdicts.
+const (
+	VerdictAccept    Verdict = "accept"     // 可以接受
+	VerdictMayRefuse Verdict = "may_refuse" // 可不予配合
+)
+
+// Companion is a person accompanying an inspection, registered at the scan
+// (陪同人员登记). Personal data.
+type Companion struct {
+	Name string
+	Role string
+}
+
+// Scan is the record of one scan registration (SPEC §8.3).
+type Scan struct {
+	ID             string
+	ScannedAt      time.Time
+	InspectionCode string
+	UnitCode       string
+	CountyCode     string
+	ProvinceCode   string
+	IssuerCode     string
+	PlanCode       string
+	Verdict        Verdict
+	Reasons        []string // the ids of the failed checks
+	Accompanying   []Companion
 }
