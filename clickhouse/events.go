@@ -43,9 +43,6 @@ type EventRows struct {
 // Len is the number of events held.
 func (r *EventRows) Len() int { return r.n }
 
-// Reset empties r, keeping its memory.
-func (r *EventRows) Reset() { *r = EventRows{} }
-
 // Append adds one validated event with its deduplication version and the
 // Kafka coordinates it came from.
 func (r *EventRows) Append(ev *bw.Event, version uint64, d Delivery) {

@@ -27,8 +27,12 @@ type Source interface {
 	Commit(ctx context.Context, last []kafka.Message) error
 }
 
-// Sink is where events and dead letters go: ClickHouse.
-type Sink interface {
+// Store is where events, dead letters and the batch log go: one ClickHouse
+// database (*clickhouse.DB) or a sharded cluster implementing the same
+// inserts. Each insert must be all or nothing as far as offsets go: ingest
+// commits a batch only after InsertEvents and InsertDeadLetters returned
+// nil, and retries both on error (redelivered rows are deduplicated).
+type Store interface {
 	InsertEvents(ctx context.Context, parts []*clickhouse.EventRows, seq uint64) error
 	InsertDeadLetters(ctx context.Context, dls []bw.DeadLetter) error
 	LogIngestBatch(ctx context.Context, b clickhouse.IngestBatch) error
@@ -86,11 +90,11 @@ func (s Stats) EventsPerSecond() float64 {
 	return float64(s.Messages) / s.Busy().Seconds()
 }
 
-// Ingester consumes one Source into one Sink.
+// Ingester consumes one Source into one Store.
 type Ingester struct {
 	cfg  Config
 	src  Source
-	sink Sink
+	store Store
 
 	mu    sync.Mutex
 	stats Stats
@@ -98,7 +102,7 @@ type Ingester struct {
 }
 
 // New returns an Ingester with cfg's zero values filled with defaults.
-func New(cfg Config, src Source, sink Sink) *Ingester {
+func New(cfg Config, src Source, store Store) *Ingester {
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 100000
 	}
@@ -120,7 +124,7 @@ func New(cfg Config, src Source, sink Sink) *Ingester {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Ingester{cfg: cfg, src: src, sink: sink,
+	return &Ingester{cfg: cfg, src: src, store: store,
 		stats: Stats{ByKind: map[bw.Kind]int{}, ByReason: map[string]int{}}}
 }
 
@@ -297,10 +301,10 @@ func (in *Ingester) write(ctx context.Context, b *batch) error {
 	b.parts, b.dead = collect(b)
 	seq := in.nextSeq()
 	err := retry(ctx, in.cfg.Log, func() error {
-		if err := in.sink.InsertEvents(ctx, b.parts, seq); err != nil {
+		if err := in.store.InsertEvents(ctx, b.parts, seq); err != nil {
 			return err
 		}
-		return in.sink.InsertDeadLetters(ctx, b.dead)
+		return in.store.InsertDeadLetters(ctx, b.dead)
 	})
 	if err != nil {
 		return fmt.Errorf("ingest: write batch of %d messages: %w", len(b.msgs), err)
@@ -319,7 +323,7 @@ func (in *Ingester) finish(ctx context.Context, b *batch) error {
 		events += p.Len()
 	}
 	in.record(b.parts, b.dead, len(b.msgs))
-	if err := in.sink.LogIngestBatch(ctx, clickhouse.IngestBatch{
+	if err := in.store.LogIngestBatch(ctx, clickhouse.IngestBatch{
 		FlushedAt: time.Now(), Topic: in.cfg.Topic, Group: in.cfg.Group, Messages: len(b.msgs),
 		Events: events, DeadLetters: len(b.dead), Duration: time.Since(b.started), Lag: lagOf(b.msgs),
 	}); err != nil {
