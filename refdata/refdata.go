@@ -1,8 +1,9 @@
 // Package refdata reads and validates the reference data that
 // burden-reduction offices maintain (SPEC §3): observation points, quotas,
 // baselines, the annual inspection plan, the approved veto list,
-// exemptions and calendars, plus issuers.csv, the issuing bodies of each
-// province (our addition, used by the simulator).
+// exemptions, calendars and the inspection code registry (赋码), plus
+// issuers.csv, the issuing bodies of each province (our addition, used by
+// the simulator and to place registry entries in their province).
 //
 // Every value is checked; errors name the file, the line, the column and
 // the value, and all errors of a directory are returned together.
@@ -50,7 +51,9 @@ func ParseDir(dir string) (*burdenwatch.ReferenceData, error) {
 // ParseFS reads and validates the reference CSV files at the root of
 // fsys. observation_points.csv is required; the other files of SPEC §3 are
 // optional and mean "none" when missing. Every county of quotas.csv,
-// baselines.csv and exemptions.csv must be an observation point. The error
+// baselines.csv and exemptions.csv must be an observation point. The code
+// registry (inspection_codes.csv) takes the provinces of its issuers from
+// issuers.csv when that file is present. The error
 // joins every problem found (see FieldError).
 func ParseFS(fsys fs.FS) (*burdenwatch.ReferenceData, error) {
 	loc, err := time.LoadLocation(TimeZone)
@@ -82,8 +85,23 @@ func ParseFS(fsys fs.FS) (*burdenwatch.ReferenceData, error) {
 	add(err)
 	ref.Calendar, err = ParseCalendar(fsys)
 	add(err)
+	ref.InspectionCodes, err = parseRegistry(fsys, loc)
+	add(err)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return ref, nil
+}
+
+// parseRegistry parses inspection_codes.csv, with the issuers' provinces
+// of issuers.csv when the registry is present.
+func parseRegistry(fsys fs.FS, loc *time.Location) ([]burdenwatch.InspectionCode, error) {
+	if _, err := fs.Stat(fsys, FileInspectionCodes); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	provinces, err := issuerProvinces(fsys)
+	if err != nil {
+		return nil, err
+	}
+	return ParseInspectionCodes(fsys, loc, provinces)
 }
