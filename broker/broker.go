@@ -27,6 +27,10 @@ type Config struct {
 	// disk do not grow without bound.
 	Retention      time.Duration
 	RetentionBytes int64
+	// Brokers is the number of brokers in the cluster (0 means 1); Listen
+	// is the first one's address, the others take free ports on its host
+	// and clients learn them from the metadata.
+	Brokers int
 }
 
 // Broker is a running embedded broker.
@@ -56,11 +60,19 @@ func Start(cfg Config) (*Broker, error) {
 	if partitions <= 0 {
 		partitions = 4
 	}
+	ports := []int{port}
+	for len(ports) < cfg.Brokers {
+		p, err := freePort(host)
+		if err != nil {
+			return nil, err
+		}
+		ports = append(ports, p)
+	}
 	opts := []kfake.Opt{
-		kfake.NumBrokers(1),
-		kfake.Ports(port),
-		kfake.ListenFn(func(network, _ string) (net.Listener, error) {
-			return net.Listen(network, net.JoinHostPort(host, strconv.Itoa(port)))
+		kfake.Ports(ports...), // one broker per port
+		kfake.ListenFn(func(network, addr string) (net.Listener, error) {
+			_, p, _ := net.SplitHostPort(addr)
+			return net.Listen(network, net.JoinHostPort(host, p))
 		}),
 		kfake.AllowAutoTopicCreation(),
 		kfake.DefaultNumPartitions(int(partitions)),
