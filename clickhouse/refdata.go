@@ -21,8 +21,8 @@ type dataset struct {
 
 // LoadReferenceData writes ref as the current reference data for every
 // scope it contains: per province for observation points, veto list and
-// calendar; per year and province for quotas, baselines and exemptions; per
-// year for the inspection plan. Scopes absent from ref keep their data. The
+// calendar; per year and province for quotas, baselines, exemptions and
+// the inspection code registry; per year for the inspection plan. Scopes absent from ref keep their data. The
 // switch is one insert into ref_loads, so readers see either the old or the
 // new set. The affected province-years are queued for recomputation.
 func (db *DB) LoadReferenceData(ctx context.Context, ref *bw.ReferenceData, source string) error {
@@ -129,7 +129,7 @@ func referenceDatasets(ref *bw.ReferenceData) []dataset {
 		pointsDataset(ref.ObservationPoints), countsDataset("quotas", "ref_quotas", quotaCounts(ref.Quotas)),
 		countsDataset("baselines", "ref_baselines", baselineCounts(ref.Baselines)),
 		planDataset(ref.Plan), vetoDataset(ref.VetoList), exemptionsDataset(ref.Exemptions),
-		calendarDataset(ref.Calendar),
+		calendarDataset(ref.Calendar), codesDataset(ref.InspectionCodes),
 	}
 }
 

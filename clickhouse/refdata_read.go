@@ -24,6 +24,7 @@ func (db *DB) ReferenceData(ctx context.Context) (*bw.ReferenceData, error) {
 	})
 	readers := []func(context.Context, *bw.ReferenceData) error{
 		db.readQuotas, db.readBaselines, db.readPlan, db.readVetoList, db.readExemptions, db.readCalendar,
+		db.readInspectionCodes,
 	}
 	for _, read := range readers {
 		if err := read(ctx, ref); err != nil {
