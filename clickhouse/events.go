@@ -2,11 +2,17 @@ package clickhouse
 
 import (
 	"context"
+	"database/sql/driver"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"reflect"
 	"strings"
+	"syscall"
 	"time"
 
+	ch "github.com/ClickHouse/clickhouse-go/v2"
 	bw "github.com/burdenwatch/burdenwatch"
 )
 
@@ -286,4 +292,43 @@ func (r *EventRows) KindCounts() map[bw.Kind]int {
 		out[bw.Kind(k)]++
 	}
 	return out
+}
+
+// transientCodes are server exceptions that go away by themselves: a busy
+// or overloaded server, a network hiccup seen by the server.
+var transientCodes = map[int32]bool{
+	159: true, // TIMEOUT_EXCEEDED
+	164: true, // READONLY (a replica catching up)
+	202: true, // TOO_MANY_SIMULTANEOUS_QUERIES
+	209: true, // SOCKET_TIMEOUT
+	210: true, // NETWORK_ERROR
+	241: true, // MEMORY_LIMIT_EXCEEDED
+	242: true, // TABLE_IS_READ_ONLY
+	252: true, // TOO_MANY_PARTS
+	319: true, // UNKNOWN_STATUS_OF_INSERT
+	425: true, // SYSTEM_ERROR
+}
+
+// Transient reports whether err from an insert is worth retrying: the
+// server could not be reached or the connection broke (network errors,
+// closed connections, timeouts), or the server answered with an exception
+// that goes away by itself. Any other server exception (bad credentials, a
+// missing database or table, a column of another type) is permanent.
+func Transient(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
+	var ex *ch.Exception
+	if errors.As(err, &ex) {
+		return transientCodes[ex.Code]
+	}
+	// The connection's trouble: refused, reset, EOF, i/o timeouts, a pool
+	// that could not dial or hand out a connection in time.
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, ch.ErrAcquireConnTimeout) || errors.Is(err, driver.ErrBadConn)
 }

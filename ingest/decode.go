@@ -1,9 +1,9 @@
 package ingest
 
 import (
-	"time"
-
 	"errors"
+	"fmt"
+	"time"
 
 	bw "github.com/burdenwatch/burdenwatch"
 	"github.com/burdenwatch/burdenwatch/clickhouse"
@@ -13,6 +13,10 @@ import (
 // chunkSize is how many messages one decoding goroutine takes at a time;
 // each chunk becomes one block of the batch's INSERT.
 const chunkSize = 16384
+
+// ReasonMessageTooLarge is the dead-letter reason of a message larger than
+// Config.MaxMessageBytes; it is not decoded, its raw bytes are kept.
+const ReasonMessageTooLarge = "message_too_large"
 
 // decoded is the outcome of decoding one chunk.
 type decoded struct {
@@ -30,13 +34,13 @@ func (in *Ingester) decodeChunk(b *batch, sem chan struct{}) {
 	b.handedOut = len(b.msgs)
 	out := make(chan decoded, 1)
 	b.chunks = append(b.chunks, out)
-	points, now := in.cfg.Points(), in.cfg.Now()
+	points, now, limit := in.cfg.Points(), in.cfg.Now(), in.cfg.MaxMessageBytes
 	sem <- struct{}{}
 	go func() {
 		defer func() { <-sem }()
 		dec := bw.NewDecoder(points, in.cfg.Location)
 		dec.Now = func() time.Time { return now }
-		rows, dead := decodeRange(dec, msgs, now)
+		rows, dead := decodeRange(dec, msgs, now, limit)
 		out <- decoded{rows, dead}
 	}()
 }
@@ -53,11 +57,15 @@ func collect(b *batch) ([]*clickhouse.EventRows, []bw.DeadLetter) {
 	return parts, dls
 }
 
-func decodeRange(dec *bw.Decoder, msgs []kafka.Message, now time.Time) (*clickhouse.EventRows, []bw.DeadLetter) {
+func decodeRange(dec *bw.Decoder, msgs []kafka.Message, now time.Time, limit int) (*clickhouse.EventRows, []bw.DeadLetter) {
 	rows := clickhouse.NewEventRows(len(msgs))
 	var dls []bw.DeadLetter
 	for i := range msgs {
 		m := &msgs[i]
+		if len(m.Value) > limit {
+			dls = append(dls, tooLarge(m, limit, now))
+			continue
+		}
 		ev, err := dec.Decode(m.Value)
 		if err != nil {
 			dls = append(dls, deadLetter(m, err, now))
@@ -77,4 +85,10 @@ func deadLetter(m *kafka.Message, err error, now time.Time) bw.DeadLetter {
 		d.ReasonCode, d.Field = ve.Code, ve.Field
 	}
 	return d
+}
+
+func tooLarge(m *kafka.Message, limit int, now time.Time) bw.DeadLetter {
+	return bw.DeadLetter{ReceivedAt: now, Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Raw: m.Value,
+		Reason:     fmt.Sprintf("message of %d bytes is larger than the limit of %d bytes (--max-message-bytes); not decoded", len(m.Value), limit),
+		ReasonCode: ReasonMessageTooLarge}
 }

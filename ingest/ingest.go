@@ -19,9 +19,13 @@ import (
 	bw "github.com/burdenwatch/burdenwatch"
 	"github.com/burdenwatch/burdenwatch/clickhouse"
 	"github.com/burdenwatch/burdenwatch/kafka"
+	"github.com/cenkalti/backoff/v5"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Source is where messages come from: a Kafka consumer group member.
+// Source is where messages come from: a Kafka consumer group member. Fetch
+// rides out broker outages itself and returns only when ctx ends or on an
+// error retrying cannot cure.
 type Source interface {
 	Fetch(ctx context.Context) (kafka.Message, error)
 	Commit(ctx context.Context, last []kafka.Message) error
@@ -46,11 +50,28 @@ type Config struct {
 	FlushInterval time.Duration // a batch is flushed this long after its first message
 	Workers       int           // decoding goroutines
 	Writers       int           // batches written to ClickHouse at once (1: a 2-core box is CPU-bound)
+	// MemoryBudget bounds the bytes of messages fetched but not yet written
+	// and committed: fetching pauses while it is reached. A batch closes
+	// once it holds BatchBytes (default a quarter of the budget).
+	MemoryBudget int64
+	BatchBytes   int64
+	// MaxMessageBytes is the largest message decoded; a larger one is
+	// dead-lettered (reason too_large) with its size and raw bytes.
+	MaxMessageBytes int
 	// UntilIdle makes Run return once nothing arrived for IdleTimeout and
 	// Lag reports the group caught up.
 	UntilIdle   bool
 	IdleTimeout time.Duration
-	Lag         func(ctx context.Context) (int64, error)
+	// MaxOutage, with UntilIdle, is how long ClickHouse or Kafka may stay
+	// unreachable before Run gives up (0: default 3 minutes). Without
+	// UntilIdle outages are ridden out for ever.
+	MaxOutage time.Duration
+	Lag       func(ctx context.Context) (int64, error)
+	// Health tracks the services' reachability (nil: a new one). Pass the
+	// same Health as the consumer's OnConnect callback.
+	Health *Health
+	// Registerer receives the ingest metrics (nil: none).
+	Registerer prometheus.Registerer
 	// Points returns the current observation points.
 	Points   func() map[string]bw.ObservationPoint
 	Location *time.Location
@@ -92,14 +113,27 @@ func (s Stats) EventsPerSecond() float64 {
 
 // Ingester consumes one Source into one Store.
 type Ingester struct {
-	cfg  Config
-	src  Source
+	cfg   Config
+	src   Source
 	store Store
+
+	health  *Health
+	metrics *metrics
 
 	mu    sync.Mutex
 	stats Stats
 	seq   atomic.Uint64
+
+	inflight atomic.Int64  // bytes fetched and not yet released
+	freed    chan struct{} // signalled when a batch releases its bytes
 }
+
+// Defaults of Config.
+const (
+	DefaultMemoryBudget    = 96 << 20
+	DefaultMaxMessageBytes = 256 << 10
+	DefaultMaxOutage       = 3 * time.Minute
+)
 
 // New returns an Ingester with cfg's zero values filled with defaults.
 func New(cfg Config, src Source, store Store) *Ingester {
@@ -124,9 +158,27 @@ func New(cfg Config, src Source, store Store) *Ingester {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Ingester{cfg: cfg, src: src, store: store,
-		stats: Stats{ByKind: map[bw.Kind]int{}, ByReason: map[string]int{}}}
+	if cfg.MemoryBudget <= 0 {
+		cfg.MemoryBudget = DefaultMemoryBudget
+	}
+	if cfg.BatchBytes <= 0 || cfg.BatchBytes > cfg.MemoryBudget {
+		cfg.BatchBytes = cfg.MemoryBudget / 4
+	}
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if cfg.MaxOutage <= 0 {
+		cfg.MaxOutage = DefaultMaxOutage
+	}
+	if cfg.Health == nil {
+		cfg.Health = NewHealth(cfg.Log, cfg.Registerer)
+	}
+	return &Ingester{cfg: cfg, src: src, store: store, health: cfg.Health, metrics: newMetrics(cfg.Registerer),
+		freed: make(chan struct{}, 1), stats: Stats{ByKind: map[bw.Kind]int{}, ByReason: map[string]int{}}}
 }
+
+// Ready returns nil when ClickHouse and Kafka are reachable, or why not.
+func (in *Ingester) Ready() error { return in.health.Ready() }
 
 // Stats returns a copy of the counts so far.
 func (in *Ingester) Stats() Stats {
@@ -150,6 +202,7 @@ func copyMap[K comparable](m map[K]int) map[K]int {
 // mostly writes.
 type batch struct {
 	msgs      []kafka.Message
+	bytes     int64          // sum of the messages' sizes
 	chunks    []chan decoded // one per chunk of msgs, in order
 	handedOut int            // messages handed to decoding so far
 	done      chan struct{}  // closed once committed (for idle checks)
@@ -160,11 +213,14 @@ type batch struct {
 	dead    []bw.DeadLetter
 }
 
-// Run consumes until ctx ends, a flush fails, or (with UntilIdle) the group
-// has caught up. Batches fetched but not flushed when ctx ends are not
-// committed and will be delivered again.
+// Run consumes until ctx ends, a permanent error occurs, or (with
+// UntilIdle) the group has caught up. Outages of ClickHouse or Kafka are
+// ridden out (with UntilIdle, for at most MaxOutage). Batches fetched but
+// not committed when Run returns are delivered again. A cancelled ctx is
+// not an error.
 func (in *Ingester) Run(ctx context.Context) (Stats, error) {
 	start := time.Now()
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	flushes := make(chan *batch, 1)              // the next batch waits while one fills
@@ -184,6 +240,7 @@ func (in *Ingester) Run(ctx context.Context) (Stats, error) {
 				cancel()
 			}
 			close(b.done)
+			in.release(b)
 		}
 	}()
 	fetchErr := in.fetchLoop(ctx, flushes)
@@ -191,11 +248,10 @@ func (in *Ingester) Run(ctx context.Context) (Stats, error) {
 	<-committed
 	s := in.Stats()
 	s.Elapsed = time.Since(start)
-	if flushErr != nil {
-		return s, flushErr
-	}
-	if fetchErr != nil && !errors.Is(fetchErr, context.Canceled) {
-		return s, fetchErr
+	for _, err := range []error{flushErr, fetchErr} {
+		if err != nil && !(parent.Err() != nil && errors.Is(err, parent.Err())) && !errors.Is(err, context.Canceled) {
+			return s, err
+		}
 	}
 	return s, nil
 }
@@ -234,6 +290,13 @@ func (in *Ingester) fetchLoop(ctx context.Context, flushes chan<- *batch) error 
 		}
 	}
 	for {
+		if in.inflight.Load() >= in.cfg.MemoryBudget {
+			send() // the budget is full: write what we hold, then wait for room
+			if err := in.waitForRoom(ctx); err != nil {
+				return err
+			}
+			continue
+		}
 		wait := in.cfg.IdleTimeout
 		if cur != nil {
 			wait = min(wait, time.Until(deadline))
@@ -244,24 +307,55 @@ func (in *Ingester) fetchLoop(ctx context.Context, flushes chan<- *batch) error 
 			if cur == nil {
 				in.markFirstFetch()
 				deadline = time.Now().Add(in.cfg.FlushInterval)
-				cur = &batch{msgs: make([]kafka.Message, 0, in.cfg.BatchSize), done: make(chan struct{})}
+				cur = &batch{msgs: make([]kafka.Message, 0, min(in.cfg.BatchSize, 1<<16)), done: make(chan struct{})}
 			}
 			cur.msgs = append(cur.msgs, m)
+			cur.bytes += int64(len(m.Value))
+			in.metrics.inflight.Set(float64(in.inflight.Add(int64(len(m.Value)))))
 			if len(cur.msgs)-cur.handedOut >= chunkSize {
 				in.decodeChunk(cur, sem)
 			}
-			if len(cur.msgs) >= in.cfg.BatchSize || time.Now().After(deadline) {
+			if len(cur.msgs) >= in.cfg.BatchSize || cur.bytes >= in.cfg.BatchBytes || time.Now().After(deadline) {
 				send()
 			}
 		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
 			idle := cur == nil
 			send()
-			if idle && in.cfg.UntilIdle && in.caughtUp(ctx, last) {
+			if !in.cfg.UntilIdle {
+				continue
+			}
+			if err := in.health.exceeded(in.cfg.MaxOutage); err != nil {
+				return err
+			}
+			if idle && in.caughtUp(ctx, last) {
 				return nil
 			}
 		default:
+			send() // decoded or not, what was fetched is written before Run returns
 			return err
 		}
+	}
+}
+
+// waitForRoom blocks until a batch releases its bytes or ctx ends.
+func (in *Ingester) waitForRoom(ctx context.Context) error {
+	select {
+	case <-in.freed:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(in.cfg.IdleTimeout):
+		return in.health.exceeded(in.cfg.MaxOutage)
+	}
+}
+
+// release returns a finished batch's bytes to the budget.
+func (in *Ingester) release(b *batch) {
+	in.metrics.inflight.Set(float64(in.inflight.Add(-b.bytes)))
+	b.msgs, b.parts, b.dead = nil, nil, nil
+	select {
+	case in.freed <- struct{}{}:
+	default:
 	}
 }
 
@@ -286,25 +380,37 @@ func (in *Ingester) caughtUp(ctx context.Context, last *batch) bool {
 	}
 	lag, err := in.cfg.Lag(ctx)
 	if err != nil {
-		in.cfg.Log.Warn("lag check failed; still waiting", "err", err)
+		if ctx.Err() == nil {
+			in.health.Down(ServiceKafka, err)
+		}
 		return false
 	}
+	in.health.Up(ServiceKafka)
 	in.cfg.Log.Debug("idle", "lag", lag)
 	return lag == 0
 }
 
-// flush decodes msgs, writes events and dead letters, and commits the
-// offsets. It retries transient ClickHouse failures a few times before
-// giving up; nothing is committed unless everything was written.
+// write decodes a batch and writes its events and dead letters, retrying
+// transient ClickHouse failures (an unreachable server, a broken
+// connection) for ever with capped exponential backoff and jitter — with
+// UntilIdle for at most MaxOutage. Nothing is committed unless everything
+// was written.
 func (in *Ingester) write(ctx context.Context, b *batch) error {
 	b.started = time.Now()
 	b.parts, b.dead = collect(b)
 	seq := in.nextSeq()
-	err := retry(ctx, in.cfg.Log, func() error {
-		if err := in.store.InsertEvents(ctx, b.parts, seq); err != nil {
-			return err
+	err := in.retry(ctx, ServiceClickHouse, func() error {
+		t0 := time.Now()
+		err := in.store.InsertEvents(ctx, b.parts, seq)
+		if err == nil {
+			err = in.store.InsertDeadLetters(ctx, b.dead)
 		}
-		return in.store.InsertDeadLetters(ctx, b.dead)
+		if err == nil {
+			in.metrics.insert.Observe(time.Since(t0).Seconds())
+		} else if !clickhouse.Transient(err) {
+			return backoff.Permanent(err)
+		}
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("ingest: write batch of %d messages: %w", len(b.msgs), err)
@@ -312,25 +418,70 @@ func (in *Ingester) write(ctx context.Context, b *batch) error {
 	return nil
 }
 
-// finish commits a written batch's offsets and records it.
+// retry runs f until it succeeds, fails permanently, ctx ends, or (with
+// UntilIdle) service has been down for longer than MaxOutage. Failures
+// mark service down, a success up again.
+func (in *Ingester) retry(ctx context.Context, service string, f func() error) error {
+	bo := &backoff.ExponentialBackOff{InitialInterval: 200 * time.Millisecond, RandomizationFactor: 0.5,
+		Multiplier: 2, MaxInterval: 10 * time.Second}
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
+		err := f()
+		if err == nil {
+			in.health.Up(service)
+			return struct{}{}, nil
+		}
+		var perm *backoff.PermanentError
+		if errors.As(err, &perm) {
+			return struct{}{}, err
+		}
+		in.health.Down(service, err)
+		in.cfg.Log.Debug(service+" attempt failed", "err", err)
+		if in.cfg.UntilIdle {
+			if lerr := in.health.exceeded(in.cfg.MaxOutage); lerr != nil {
+				return struct{}{}, backoff.Permanent(lerr)
+			}
+		}
+		return struct{}{}, err
+	}, backoff.WithBackOff(bo), backoff.WithMaxElapsedTime(0))
+	return err
+}
+
+// finish commits a written batch's offsets and records it. A commit that
+// fails because the broker is unreachable is retried like a write; one
+// refused because the group rebalanced is skipped (the partition's new
+// owner reads the batch again, which the events table deduplicates).
 func (in *Ingester) finish(ctx context.Context, b *batch) error {
-	if err := in.src.Commit(ctx, lastPerPartition(b.msgs)); err != nil {
-		// The batch is in ClickHouse; a redelivery is deduplicated.
-		in.cfg.Log.Warn("offset commit failed; batch will be redelivered and deduplicated", "err", err)
+	err := in.retry(ctx, ServiceKafka, func() error {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		err := in.src.Commit(cctx, lastPerPartition(b.msgs))
+		if err != nil && (kafka.Rebalanced(err) || errors.Is(err, kafka.ErrPermanent)) {
+			return backoff.Permanent(err)
+		}
+		return err
+	})
+	switch {
+	case err == nil:
+	case kafka.Rebalanced(err):
+		in.cfg.Log.Warn("offset commit refused after a rebalance; the batch will be redelivered and deduplicated", "err", err)
+	default:
+		return err
 	}
 	events := 0
 	for _, p := range b.parts {
 		events += p.Len()
 	}
 	in.record(b.parts, b.dead, len(b.msgs))
+	lag := lagOf(b.msgs)
+	in.metrics.lag.Set(float64(lag))
 	if err := in.store.LogIngestBatch(ctx, clickhouse.IngestBatch{
 		FlushedAt: time.Now(), Topic: in.cfg.Topic, Group: in.cfg.Group, Messages: len(b.msgs),
-		Events: events, DeadLetters: len(b.dead), Duration: time.Since(b.started), Lag: lagOf(b.msgs),
+		Events: events, DeadLetters: len(b.dead), Duration: time.Since(b.started), Lag: lag,
 	}); err != nil {
-		in.cfg.Log.Warn("could not log ingest batch", "err", err)
+		in.cfg.Log.Debug("could not log ingest batch", "err", err)
 	}
 	in.cfg.Log.Debug("flushed", "messages", len(b.msgs), "events", events, "dead_letters", len(b.dead),
-		"took", time.Since(b.started))
+		"bytes", b.bytes, "took", time.Since(b.started))
 	return nil
 }
 
@@ -359,15 +510,18 @@ func (in *Ingester) record(parts []*clickhouse.EventRows, dls []bw.DeadLetter, m
 	in.stats.LastFlush = time.Now()
 	in.stats.Messages += messages
 	in.stats.Batches++
+	in.metrics.messages.Add(float64(messages))
 	for _, p := range parts {
 		in.stats.Events += p.Len()
 		for k, n := range p.KindCounts() {
 			in.stats.ByKind[k] += n
+			in.metrics.events.WithLabelValues(string(k)).Add(float64(n))
 		}
 	}
 	in.stats.DeadLetters += len(dls)
 	for _, d := range dls {
 		in.stats.ByReason[d.ReasonCode]++
+		in.metrics.deadLetters.WithLabelValues(d.ReasonCode).Inc()
 	}
 }
 
@@ -396,23 +550,4 @@ func lagOf(msgs []kafka.Message) int64 {
 		}
 	}
 	return lag
-}
-
-// retry runs f up to 5 times with backoff while ctx lasts.
-func retry(ctx context.Context, log *slog.Logger, f func() error) error {
-	var err error
-	wait := 200 * time.Millisecond
-	for i := 0; i < 5; i++ {
-		if err = f(); err == nil {
-			return nil
-		}
-		log.Warn("write failed; retrying", "attempt", i+1, "err", err)
-		select {
-		case <-ctx.Done():
-			return errors.Join(err, ctx.Err())
-		case <-time.After(wait):
-		}
-		wait *= 2
-	}
-	return err
 }

@@ -130,9 +130,20 @@ func newIngester(db *clickhouse.DB, brokers []string, group string, batch int, c
 	}, cons, db)
 }
 
+// consumer joins group with a short session, so that tests that stop a
+// member do not wait long for its partitions.
+func consumer(t testing.TB, brokers []string, group string) *kafka.Consumer {
+	t.Helper()
+	cons, err := kafka.NewConsumer(kafka.ConsumerConfig{Brokers: brokers, Topic: topic, Group: group})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cons
+}
+
 func runUntilIdle(t testing.TB, db *clickhouse.DB, brokers []string, group string, batch int) ingest.Stats {
 	t.Helper()
-	cons := kafka.NewConsumer(brokers, topic, group, nil)
+	cons := consumer(t, brokers, group)
 	defer cons.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	t.Cleanup(cancel) // not earlier: a late cancel can close a pooled connection (clickhouse-go batch watchdog)
@@ -235,7 +246,7 @@ func TestIngestRestartAfterCancel(t *testing.T) {
 	s := buildScenario(t, 3000, 30)
 	publish(t, brokers, s.msgs)
 	// First run is cancelled mid-stream, after a batch or two.
-	cons := kafka.NewConsumer(brokers, topic, "restart", nil)
+	cons := consumer(t, brokers, "restart")
 	ctx, cancel := context.WithCancel(context.Background())
 	in := newIngester(db, brokers, "restart", 300, cons)
 	done := make(chan ingest.Stats)

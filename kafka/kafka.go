@@ -1,6 +1,7 @@
-// Package kafka connects BurdenWatch to a Kafka-protocol broker through
-// segmentio/kafka-go: publishing messages, consuming them in a consumer group
-// with explicit offset commits, and measuring a group's lag. It works the
+// Package kafka connects BurdenWatch to a Kafka-protocol broker: publishing
+// messages and measuring a group's lag through segmentio/kafka-go, consuming
+// in a consumer group with explicit offset commits and a bounded fetch
+// buffer through franz-go. It works the
 // same against the embedded development broker and a real cluster.
 package kafka
 
@@ -8,8 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"strings"
 	"time"
@@ -76,70 +75,6 @@ func summarize(err error) error {
 
 // Close flushes and closes the publisher.
 func (p *Publisher) Close() error { return p.w.Close() }
-
-// Consumer reads one topic as a member of a consumer group. Offsets are
-// committed only when Commit is called.
-type Consumer struct {
-	r       *kgo.Reader
-	brokers []string
-	topic   string
-	group   string
-}
-
-// NewConsumer joins group on topic. New groups start at the earliest offset.
-func NewConsumer(brokers []string, topic, group string, log *slog.Logger) *Consumer {
-	cfg := kgo.ReaderConfig{
-		Brokers:           brokers,
-		Topic:             topic,
-		GroupID:           group,
-		MinBytes:          1,
-		MaxBytes:          16 << 20,
-		MaxWait:           time.Second, // also the deadline for a fetch response: large first fetches need it
-		QueueCapacity:     4096,
-		CommitInterval:    0, // synchronous, explicit commits only
-		StartOffset:       kgo.FirstOffset,
-		HeartbeatInterval: time.Second,
-		SessionTimeout:    10 * time.Second,
-		RebalanceTimeout:  10 * time.Second,
-		JoinGroupBackoff:  500 * time.Millisecond,
-		ReadBatchTimeout:  10 * time.Second, // kafka-go default; shorter ones time out on idle partitions
-	}
-	if log != nil {
-		cfg.ErrorLogger = kgo.LoggerFunc(func(f string, a ...any) { log.Warn(fmt.Sprintf(f, a...)) })
-	}
-	return &Consumer{r: kgo.NewReader(cfg), brokers: brokers, topic: topic, group: group}
-}
-
-// Fetch returns the next message, blocking until one is available or ctx
-// ends.
-func (c *Consumer) Fetch(ctx context.Context) (Message, error) {
-	m, err := c.r.FetchMessage(ctx)
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return Message{}, fmt.Errorf("kafka: consumer closed: %w", err)
-		}
-		return Message{}, err
-	}
-	return Message{
-		Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset,
-		HighWaterMark: m.HighWaterMark, Key: m.Key, Value: m.Value, Time: m.Time,
-	}, nil
-}
-
-// Commit commits, for each partition, the offset after the given message.
-func (c *Consumer) Commit(ctx context.Context, last []Message) error {
-	msgs := make([]kgo.Message, len(last))
-	for i, m := range last {
-		msgs[i] = kgo.Message{Topic: m.Topic, Partition: int(m.Partition), Offset: m.Offset}
-	}
-	if err := c.r.CommitMessages(ctx, msgs...); err != nil {
-		return fmt.Errorf("kafka: commit offsets of group %s: %w", c.group, err)
-	}
-	return nil
-}
-
-// Close leaves the group.
-func (c *Consumer) Close() error { return c.r.Close() }
 
 // Lag returns the group's lag on the topic: for each partition, the high
 // watermark minus the committed offset (or minus the first offset when the

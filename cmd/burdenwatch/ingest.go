@@ -2,43 +2,55 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"sort"
 	"sync/atomic"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	bw "github.com/burdenwatch/burdenwatch"
 	"github.com/burdenwatch/burdenwatch/clickhouse"
-	"github.com/burdenwatch/burdenwatch/config"
 	"github.com/burdenwatch/burdenwatch/ingest"
 	"github.com/burdenwatch/burdenwatch/kafka"
 )
 
-func ingestCommand() command {
-	return command{
-		name:    "ingest",
-		summary: "从 Kafka 读取负担事件写入 ClickHouse（无效消息进入死信表并注明原因）",
-		flags: func(fs *flag.FlagSet, c *config.Config) {
-			connectionFlags(fs, c, true, true)
-			fs.BoolVar(&c.UntilIdle, "until-idle", c.UntilIdle, "读完积压消息后退出")
-			fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "多长时间没有新消息视为空闲")
-			fs.IntVar(&c.BatchSize, "batch-size", c.BatchSize, "每批最多消息数")
-			fs.DurationVar(&c.FlushInterval, "flush-interval", c.FlushInterval, "每批最长等待时间")
-			fs.IntVar(&c.Workers, "workers", c.Workers, "并行解析线程数")
+func ingestCommand(a *app) *cobra.Command {
+	cfg := ingest.Config{BatchSize: 100000, FlushInterval: time.Second, Workers: 2, IdleTimeout: 2 * time.Second}
+	var brokers string
+	var ch clickhouseFlags
+	cmd := &cobra.Command{
+		Use:   "ingest",
+		Short: "从 Kafka 读取负担事件写入 ClickHouse（无效消息进入死信表并注明原因）",
+		Long: "从 Kafka 读取负担事件，逐字段校验后写入 ClickHouse；无效消息连同原始字节和原因写入死信表。" +
+			"ClickHouse 接受一批之后才提交消费位点，重启不丢不重。",
+		Example: "  burdenwatch ingest\n  burdenwatch ingest --until-idle\n" +
+			"  burdenwatch ingest --brokers kafka-1:9092,kafka-2:9092 --clickhouse clickhouse://default@db1:9000/burdenwatch",
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runIngest(cmd.Context(), a, cfg, splitList(brokers), &ch)
 		},
-		run: runIngest,
 	}
+	fs := cmd.Flags()
+	brokersFlag(fs, &brokers)
+	topicFlag(fs, &cfg.Topic, "事件主题")
+	groupFlag(fs, &cfg.Group)
+	ch.register(fs)
+	fs.BoolVar(&cfg.UntilIdle, "until-idle", cfg.UntilIdle, "读完积压消息后退出")
+	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", cfg.IdleTimeout, "多长时间没有新消息视为空闲")
+	fs.IntVar(&cfg.BatchSize, "batch-size", cfg.BatchSize, "每批最多消息数")
+	fs.DurationVar(&cfg.FlushInterval, "flush-interval", cfg.FlushInterval, "每批最长等待时间")
+	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "并行解析线程数")
+	return cmd
 }
 
-func runIngest(ctx context.Context, e *env, _ []string) error {
-	db, err := clickhouse.Open(ctx, e.cfg.ClickHouse, false)
+func runIngest(ctx context.Context, a *app, cfg ingest.Config, brokers []string, ch *clickhouseFlags) error {
+	db, err := ch.open(ctx, false)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	brokers := e.cfg.BrokerList()
 	if err := kafka.Ping(ctx, brokers); err != nil {
 		return err
 	}
@@ -47,29 +59,24 @@ func runIngest(ctx context.Context, e *env, _ []string) error {
 		return err
 	}
 	if len(points) == 0 {
-		e.log.Warn("no observation points loaded: every event will be dead-lettered; run `burdenwatch refdata load DIR` first")
+		a.log.Warn("no observation points loaded: every event will be dead-lettered; run `burdenwatch refdata load DIR` first")
 	}
 	var current atomic.Pointer[map[string]bw.ObservationPoint]
 	current.Store(&points)
-	go refreshPoints(ctx, e, db, &current)
-	cons := kafka.NewConsumer(brokers, e.cfg.Topic, e.cfg.Group, e.log)
+	go refreshPoints(ctx, a, db, &current)
+	cons := kafka.NewConsumer(brokers, cfg.Topic, cfg.Group, a.log)
 	defer cons.Close()
-	loc, _ := time.LoadLocation("Asia/Shanghai")
-	in := ingest.New(ingest.Config{
-		Topic: e.cfg.Topic, Group: e.cfg.Group, BatchSize: e.cfg.BatchSize, FlushInterval: e.cfg.FlushInterval,
-		Workers: e.cfg.Workers, UntilIdle: e.cfg.UntilIdle, IdleTimeout: e.cfg.IdleTimeout,
-		Lag:      func(ctx context.Context) (int64, error) { return kafka.Lag(ctx, brokers, e.cfg.Topic, e.cfg.Group) },
-		Points:   func() map[string]bw.ObservationPoint { return *current.Load() },
-		Location: loc, Log: e.log,
-	}, cons, db)
-	stats, err := in.Run(ctx)
-	printIngestSummary(e.stdout, stats)
+	cfg.Lag = func(ctx context.Context) (int64, error) { return kafka.Lag(ctx, brokers, cfg.Topic, cfg.Group) }
+	cfg.Points = func() map[string]bw.ObservationPoint { return *current.Load() }
+	cfg.Location, cfg.Log = bw.Location(), a.log
+	stats, err := ingest.New(cfg, cons, db).Run(ctx)
+	printIngestSummary(a.stdout, stats)
 	return err
 }
 
 // refreshPoints reloads the observation points every 30 seconds, so a
 // reference data load takes effect without a restart.
-func refreshPoints(ctx context.Context, e *env, db *clickhouse.DB, cur *atomic.Pointer[map[string]bw.ObservationPoint]) {
+func refreshPoints(ctx context.Context, a *app, db *clickhouse.DB, cur *atomic.Pointer[map[string]bw.ObservationPoint]) {
 	t := time.NewTicker(30 * time.Second)
 	defer t.Stop()
 	for {
@@ -79,7 +86,7 @@ func refreshPoints(ctx context.Context, e *env, db *clickhouse.DB, cur *atomic.P
 		case <-t.C:
 			p, err := db.ObservationPoints(ctx)
 			if err != nil {
-				e.log.Warn("could not refresh observation points", "err", err)
+				a.log.Warn("could not refresh observation points", "err", err)
 				continue
 			}
 			cur.Store(&p)

@@ -150,7 +150,10 @@ func ingestAll(ctx context.Context, db *clickhouse.DB, brokers []string, topic s
 	}
 	loc, _ := time.LoadLocation("Asia/Shanghai")
 	group := "bench"
-	cons := kafka.NewConsumer(brokers, topic, group, nil)
+	cons, err := kafka.NewConsumer(kafka.ConsumerConfig{Brokers: brokers, Topic: topic, Group: group})
+	if err != nil {
+		return ingest.Stats{}, err
+	}
 	defer cons.Close()
 	in := ingest.New(ingest.Config{
 		Topic: topic, Group: group, BatchSize: o.batch, FlushInterval: time.Second, Workers: o.workers,
