@@ -7,11 +7,11 @@ package clickhouse
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
+	bw "github.com/burdenwatch/burdenwatch"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
@@ -21,17 +21,21 @@ type DB struct {
 	database string
 	addr     string
 	loc      *time.Location // calendar time zone, Asia/Shanghai
+	http     httpEndpoint   // the same server's HTTP interface, for FORMAT Native reads
 }
 
 // Open connects to the database named in dsn
-// ("clickhouse://user:password@host:port/database"). With create, the
-// database is created first when missing.
+// ("clickhouse://user:password@host:port/database", see ParseDSN). With
+// create, the database is created first when missing.
 func Open(ctx context.Context, dsn string, create bool) (*DB, error) {
-	opts, err := options(dsn)
+	d, err := ParseDSN(dsn)
 	if err != nil {
 		return nil, err
 	}
-	database := opts.Auth.Database
+	opts, err := options(d)
+	if err != nil {
+		return nil, err
+	}
 	if create {
 		if err := createDatabase(ctx, *opts); err != nil {
 			return nil, err
@@ -39,25 +43,21 @@ func Open(ctx context.Context, dsn string, create bool) (*DB, error) {
 	}
 	conn, err := ch.Open(opts)
 	if err != nil {
-		return nil, fmt.Errorf("clickhouse: open %s: %w", redact(dsn), err)
+		return nil, fmt.Errorf("clickhouse: open %s: %w", d.Redacted(), err)
 	}
 	if err := conn.Ping(ctx); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("clickhouse: connect to %s: %w", redact(dsn), err)
+		return nil, fmt.Errorf("clickhouse: connect to %s: %w", d.Redacted(), err)
 	}
-	return &DB{conn: conn, database: database, addr: strings.Join(opts.Addr, ","), loc: shanghai()}, nil
+	return &DB{conn: conn, database: d.Database, addr: strings.Join(opts.Addr, ","), loc: bw.Location(),
+		http: newHTTPEndpoint(d, opts)}, nil
 }
 
-func options(dsn string) (*ch.Options, error) {
-	if !strings.HasPrefix(dsn, "clickhouse://") {
-		return nil, fmt.Errorf("clickhouse: DSN %q: must start with clickhouse://", redact(dsn))
-	}
-	opts, err := ch.ParseDSN(dsn)
+// options is the clickhouse-go configuration of d.
+func options(d DSN) (*ch.Options, error) {
+	opts, err := d.chOptions()
 	if err != nil {
-		return nil, fmt.Errorf("clickhouse: DSN %q: %w", redact(dsn), err)
-	}
-	if opts.Auth.Database == "" {
-		opts.Auth.Database = "default"
+		return nil, err
 	}
 	opts.Protocol = ch.Native
 	opts.ReadTimeout = 60 * time.Second
@@ -89,8 +89,9 @@ func (db *DB) Close() error { return db.conn.Close() }
 // Database is the name of the database in use.
 func (db *DB) Database() string { return db.database }
 
-// Conn is the underlying clickhouse-go connection, for packages that run
-// their own queries (transformers, reports, exports).
+// Conn is the underlying clickhouse-go connection. The product's queries
+// all live in this package; Conn is left for tests that set up or inspect
+// tables directly.
 func (db *DB) Conn() driver.Conn { return db.conn }
 
 // Exec runs one statement.
@@ -99,15 +100,6 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) error {
 		return fmt.Errorf("clickhouse: %s: %w", firstLine(query), err)
 	}
 	return nil
-}
-
-// ServerVersion returns the server's version string.
-func (db *DB) ServerVersion(ctx context.Context) (string, error) {
-	var v string
-	if err := db.conn.QueryRow(ctx, "SELECT version()").Scan(&v); err != nil {
-		return "", fmt.Errorf("clickhouse: server version: %w", err)
-	}
-	return v, nil
 }
 
 func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "\\`") + "`" }
@@ -121,16 +113,4 @@ func firstLine(q string) string {
 		q = q[:100] + "…"
 	}
 	return q
-}
-
-// redact hides the password of a DSN for messages.
-func redact(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil || u.User == nil {
-		return dsn
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
 }

@@ -35,10 +35,6 @@ func CivilDate(d time.Time, loc *time.Location) time.Time {
 	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc)
 }
 
-func shanghai() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		return time.FixedZone("CST", 8*3600)
-	}
-	return loc
-}
+// shanghai is the calendar time zone; kept for jsonrows.go (INGEST's
+// file), which may call bw.Location directly.
+func shanghai() *time.Location { return bw.Location() }

@@ -1,9 +1,12 @@
-// Package columnar holds deduplicated burden events as Apache Arrow record
-// batches, read from ClickHouse one province-year at a time. The indicator
-// transformers and the rules engine both compute from these batches.
+// Package columnar is the Apache Arrow schema of deduplicated burden events,
+// one province-year at a time (clickhouse.DB.ReadEvents reads them). The
+// rules engine and the indicators both compute from these batches; the
+// package depends on no database.
 package columnar
 
 import (
+	"time"
+
 	"github.com/apache/arrow/go/v15/arrow"
 )
 
@@ -126,4 +129,12 @@ func (e *Events) Len() int {
 		n += int(r.NumRows())
 	}
 	return n
+}
+
+// BatchRows is the largest number of events in one record batch.
+const BatchRows = 65536
+
+// OccurredAt converts a value of the occurred_at column to a time in loc.
+func OccurredAt(ts arrow.Timestamp, loc *time.Location) time.Time {
+	return time.Unix(int64(ts), 0).In(loc)
 }

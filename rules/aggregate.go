@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
+
+	"github.com/burdenwatch/burdenwatch/columnar"
 )
 
 // Inspection categories the aggregate rules distinguish.
@@ -540,16 +541,18 @@ func kindIndex(kind string) int {
 }
 
 // checkTooSoon resolves the deployment documents of inspections, first
-// among the evaluated events, then through docs, and reports inspections
+// among the evaluated events, then in docs, and reports inspections
 // within N calendar days after their document (0 ≤ days ≤ N).
-func (e *evaluator) checkTooSoon(docs DocLookup) error {
+func (e *evaluator) checkTooSoon(docs DocumentTimes) {
 	r := e.r.tooSoon
 	if r == nil || len(e.deployed) == 0 {
-		return nil
+		return
 	}
 	days := e.documentDays()
-	if err := e.lookupDocuments(docs, days); err != nil {
-		return err
+	for id, day := range days {
+		if t, ok := docs[id]; ok && day == noDay && !t.IsZero() {
+			days[id] = dayNumber(t, e.loc)
+		}
 	}
 	limit := int32(r.params[ParamDays])
 	for _, d := range e.deployed {
@@ -562,7 +565,6 @@ func (e *evaluator) checkTooSoon(docs DocLookup) error {
 			e.emitEvent(r, d.rec, int(d.row), float64(elapsed), float64(limit))
 		}
 	}
-	return nil
 }
 
 // noDay marks a deployment document not (yet) found.
@@ -589,29 +591,35 @@ func (e *evaluator) documentDays() map[string]int32 {
 	return days
 }
 
-// lookupDocuments asks docs for the deployment documents still unknown.
-func (e *evaluator) lookupDocuments(docs DocLookup, days map[string]int32) error {
-	if docs == nil {
-		return nil
-	}
-	var missing []string
-	for id, day := range days {
-		if day == noDay {
-			missing = append(missing, strings.Clone(id))
+// ExternalDocuments lists, sorted and without repeats, the deployment
+// documents that inspections of ev name and that are not documents of ev:
+// the ids whose times Evaluate needs in its docs argument.
+func ExternalDocuments(ev *columnar.Events) ([]string, error) {
+	named, known := map[string]bool{}, map[string]bool{}
+	for i, rec := range ev.Records {
+		b, err := bindBatch(rec, int32(i))
+		if err != nil {
+			return nil, fmt.Errorf("record batch %d: %w", i, err)
+		}
+		for row := 0; row < b.n; row++ {
+			switch b.kind.Value(row) {
+			case kindInspection:
+				if d := b.deploy.Value(row); d != "" && !named[d] {
+					named[strings.Clone(d)] = true
+				}
+			case kindDocument:
+				if id := b.id.Value(row); named[id] || !known[id] {
+					known[strings.Clone(id)] = true
+				}
+			}
 		}
 	}
-	if len(missing) == 0 {
-		return nil
-	}
-	sort.Strings(missing)
-	found, err := docs(missing)
-	if err != nil {
-		return fmt.Errorf("look up %d deployment documents (first %s): %w", len(missing), strconv.Quote(missing[0]), err)
-	}
-	for id, t := range found {
-		if _, ok := days[id]; ok && !t.IsZero() {
-			days[id] = dayNumber(t, e.loc)
+	var out []string
+	for id := range named {
+		if !known[id] {
+			out = append(out, id)
 		}
 	}
-	return nil
+	sort.Strings(out)
+	return out, nil
 }

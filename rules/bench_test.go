@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/burdenwatch/burdenwatch"
+	bw "github.com/burdenwatch/burdenwatch"
 	"github.com/burdenwatch/burdenwatch/columnar"
 )
 
@@ -21,23 +21,23 @@ func syntheticEvents(tb testing.TB, n, counties int) *columnar.Events {
 	start := at(2025, 1, 1, 0)
 	levels := []string{"province", "city", "county"}
 	kinds := []string{"department", "government", "party", "coordination_body"}
-	evs := make([]burdenwatch.Event, 0, 1<<16)
+	evs := make([]bw.Event, 0, 1<<16)
 	out := &columnar.Events{Province: "43", Year: 2025}
 	for i := 0; i < n; i++ {
 		t := start.Add(time.Duration(rng.Int63n(int64(365 * 24 * time.Hour))))
 		iss := rng.Intn(60)
-		e := burdenwatch.Event{
+		e := bw.Event{
 			ID: fmt.Sprintf("ev-%08d", i), OccurredAt: t, CountyCode: countyCode(rng.Intn(counties)),
-			TargetLevel: burdenwatch.LevelCounty,
-			Issuer:      burdenwatch.Issuer{Code: fmt.Sprintf("I%02d", iss), Level: levels[iss%3], Kind: kinds[iss%4]},
+			TargetLevel: bw.LevelCounty,
+			Issuer:      bw.Issuer{Code: fmt.Sprintf("I%02d", iss), Level: levels[iss%3], Kind: kinds[iss%4]},
 		}
 		if rng.Intn(3) == 0 {
-			e.UnitCode, e.TargetLevel = e.CountyCode+fmt.Sprintf("%03d", rng.Intn(20)), burdenwatch.LevelTownship
+			e.UnitCode, e.TargetLevel = e.CountyCode+fmt.Sprintf("%03d", rng.Intn(20)), bw.LevelTownship
 		}
 		switch r := rng.Intn(100); {
 		case r < 8:
-			e.Kind = burdenwatch.KindInspection
-			e.Inspection = burdenwatch.Inspection{
+			e.Kind = bw.KindInspection
+			e.Inspection = bw.Inspection{
 				Category: []string{"comprehensive", "special", "appraisal", "research", "routine"}[rng.Intn(5)],
 				PlanCode: fmt.Sprintf("P%d", rng.Intn(13)), InspectionCode: "x", Approved: rng.Intn(50) > 0,
 				Mode: []string{"covert", "covert", "overt", "written", "online"}[rng.Intn(5)], OnSite: rng.Intn(5) < 2,
@@ -49,18 +49,18 @@ func syntheticEvents(tb testing.TB, n, counties int) *columnar.Events {
 				e.Inspection.DeploymentDocID = fmt.Sprintf("ev-%08d", rng.Intn(n))
 			}
 		case r < 63:
-			e.Kind = burdenwatch.KindDocument
-			e.Document = burdenwatch.Document{DocType: []string{"policy", "notice", "plan"}[rng.Intn(3)], Pages: uint32(1 + rng.Intn(11)),
+			e.Kind = bw.KindDocument
+			e.Document = bw.Document{DocType: []string{"policy", "notice", "plan"}[rng.Intn(3)], Pages: uint32(1 + rng.Intn(11)),
 				RequiresUpwardReport: rng.Intn(30) == 0}
 			if rng.Intn(200) == 0 {
 				e.Document.VetoItems = []string{"安全生产", "招商引资"}
 			}
 		case r < 83:
-			e.Kind = burdenwatch.KindMeeting
-			e.Meeting = burdenwatch.Meeting{DurationMinutes: 60, Attendees: 2, CascadeRequired: rng.Intn(50) == 0}
+			e.Kind = bw.KindMeeting
+			e.Meeting = bw.Meeting{DurationMinutes: 60, Attendees: 2, CascadeRequired: rng.Intn(50) == 0}
 		default:
-			e.Kind = burdenwatch.KindDataReport
-			e.DataReport = burdenwatch.DataReport{FormID: fmt.Sprintf("F%d", rng.Intn(30)), Fields: 10,
+			e.Kind = bw.KindDataReport
+			e.DataReport = bw.DataReport{FormID: fmt.Sprintf("F%d", rng.Intn(30)), Fields: 10,
 				DuplicateFields: uint32(rng.Intn(20) / 19), ApprovedSurvey: rng.Intn(20) > 0}
 		}
 		evs = append(evs, e)
@@ -75,15 +75,15 @@ func syntheticEvents(tb testing.TB, n, counties int) *columnar.Events {
 
 func countyCode(i int) string { return fmt.Sprintf("43%02d%02d", 1+i/50, i%50) }
 
-func benchRef(counties int) *burdenwatch.ReferenceData {
+func benchRef(counties int) *bw.ReferenceData {
 	ref := testRef()
 	for i := 0; i < counties; i++ {
 		c := countyCode(i)
-		ref.Quotas = append(ref.Quotas, burdenwatch.Quota{Year: 2025, CountyCode: c, Documents: intp(50000), Meetings: intp(19000)})
-		ref.Baselines = append(ref.Baselines, burdenwatch.Baseline{Year: 2024, CountyCode: c, Documents: intp(56000), Inspections: intp(7000)})
+		ref.Quotas = append(ref.Quotas, bw.Quota{Year: 2025, CountyCode: c, Documents: intp(50000), Meetings: intp(19000)})
+		ref.Baselines = append(ref.Baselines, bw.Baseline{Year: 2024, CountyCode: c, Documents: intp(56000), Inspections: intp(7000)})
 		for p := 0; p < 12; p++ {
 			for iss := 0; iss < 60; iss++ {
-				ref.Plan = append(ref.Plan, burdenwatch.PlanItem{Year: 2025, IssuerCode: fmt.Sprintf("I%02d", iss), PlanCode: fmt.Sprintf("P%d", p), MaxVisitsPerUnit: 3})
+				ref.Plan = append(ref.Plan, bw.PlanItem{Year: 2025, IssuerCode: fmt.Sprintf("I%02d", iss), PlanCode: fmt.Sprintf("P%d", p), MaxVisitsPerUnit: 3})
 			}
 		}
 	}

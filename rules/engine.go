@@ -8,26 +8,22 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // Asia/Shanghai must load on hosts without a zoneinfo database
 
-	"github.com/burdenwatch/burdenwatch"
+	bw "github.com/burdenwatch/burdenwatch"
 	"github.com/burdenwatch/burdenwatch/columnar"
 )
 
-// TimeZone is the zone of all calendar logic (SPEC §1).
-const TimeZone = "Asia/Shanghai"
-
-// DocLookup returns the occurred_at of documents by event_id. Evaluate
-// calls it for the deployment documents of inspection.too_soon that are
-// not in the evaluated events (they may be in the previous year); ids it
-// does not return are treated as unknown, and the inspection is not
+// DocumentTimes are the occurred_at of documents by event_id: the
+// deployment documents of inspection.too_soon that are not among the
+// evaluated events (they may be in the previous year; ExternalDocuments
+// lists them). Ids it lacks are unknown, and their inspections are not
 // checked.
-type DocLookup func(eventIDs []string) (map[string]time.Time, error)
+type DocumentTimes map[string]time.Time
 
 // ruleState is an enabled rule during one evaluation.
 type ruleState struct {
 	id       string
-	severity burdenwatch.Severity
+	severity bw.Severity
 	citation string
 	params   map[string]float64
 }
@@ -123,14 +119,14 @@ type evaluator struct {
 	insps              []inspRow
 	forms              []formRow
 	deployed           []deployRef
-	lastRow            rowInfo                   // cache of rowInfo
-	idSlab             []string                  // backing of one-id evidence slices
-	year               int                       // Events.Year
-	yearStart, yearEnd int32                     // its first day and the next year's, days since 1970-01-01
-	ranks              []int32                   // inspections' ranks in event id order (idRanks)
-	byRank             []int32                   // inspection index by rank
-	inspIDCache        []string                  // owned event ids of inspections, filled on first use (inspID)
-	chunks             [][]burdenwatch.Violation // results, in chunks to avoid regrowing one big slice
+	lastRow            rowInfo          // cache of rowInfo
+	idSlab             []string         // backing of one-id evidence slices
+	year               int              // Events.Year
+	yearStart, yearEnd int32            // its first day and the next year's, days since 1970-01-01
+	ranks              []int32          // inspections' ranks in event id order (idRanks)
+	byRank             []int32          // inspection index by rank
+	inspIDCache        []string         // owned event ids of inspections, filled on first use (inspID)
+	chunks             [][]bw.Violation // results, in chunks to avoid regrowing one big slice
 }
 
 // Evaluate checks the enabled rules of pack against one province-year of
@@ -138,8 +134,8 @@ type evaluator struct {
 // result does not depend on the order of events within or across batches.
 // A pack without rules (the zero Pack) means the central defaults. ref
 // may be nil (no reference data); docs may be nil (only deployment
-// documents among ev are known).
-func Evaluate(pack Pack, ev *columnar.Events, ref *burdenwatch.ReferenceData, docs DocLookup) ([]burdenwatch.Violation, error) {
+// documents among ev are known). Evaluate reads nothing but its arguments.
+func Evaluate(pack Pack, ev *columnar.Events, ref *bw.ReferenceData, docs DocumentTimes) ([]bw.Violation, error) {
 	e, err := newEvaluator(pack, ev, ref)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate rules of province %s: %w", ev.Province, err)
@@ -150,11 +146,8 @@ func Evaluate(pack Pack, ev *columnar.Events, ref *burdenwatch.ReferenceData, do
 	return e.sorted(), nil
 }
 
-func newEvaluator(pack Pack, ev *columnar.Events, ref *burdenwatch.ReferenceData) (*evaluator, error) {
-	loc, err := time.LoadLocation(TimeZone)
-	if err != nil {
-		return nil, fmt.Errorf("load time zone %s: %w", TimeZone, err)
-	}
+func newEvaluator(pack Pack, ev *columnar.Events, ref *bw.ReferenceData) (*evaluator, error) {
+	loc := bw.Location()
 	if len(pack.Rules) == 0 {
 		pack.Rules = DefaultPack().Rules
 	}
@@ -179,7 +172,7 @@ func newEvaluator(pack Pack, ev *columnar.Events, ref *burdenwatch.ReferenceData
 	return e, nil
 }
 
-func (e *evaluator) run(ev *columnar.Events, docs DocLookup) error {
+func (e *evaluator) run(ev *columnar.Events, docs DocumentTimes) error {
 	e.batches = make([]batch, len(ev.Records))
 	for i, rec := range ev.Records {
 		b, err := bindBatch(rec, int32(i))
@@ -192,9 +185,7 @@ func (e *evaluator) run(ev *columnar.Events, docs DocLookup) error {
 	for bi := range e.batches {
 		e.scan(int32(bi))
 	}
-	if err := e.checkTooSoon(docs); err != nil {
-		return err
-	}
+	e.checkTooSoon(docs)
 	e.countyYearRules()
 	e.inspectionAggregates()
 	e.formAggregates()
@@ -270,7 +261,7 @@ func (e *evaluator) rowInfo(b *batch, rec int32, row int) *rowInfo {
 // emitEvent adds the result of an event rule for one row.
 func (e *evaluator) emitEvent(r *ruleState, rec int32, row int, value, limit float64) {
 	ri := e.rowInfo(&e.batches[rec], rec, row)
-	e.add(burdenwatch.Violation{
+	e.add(bw.Violation{
 		RuleID:     r.id,
 		Severity:   r.severity,
 		CountyCode: ri.county,
@@ -292,7 +283,7 @@ func (e *evaluator) emitAggregate(r *ruleState, county, issuer, scope string, mo
 
 // emitSorted adds the result of an aggregate rule whose ids are sorted.
 func (e *evaluator) emitSorted(r *ruleState, county, issuer, scope string, month time.Time, value, limit float64, ids []string) {
-	e.add(burdenwatch.Violation{
+	e.add(bw.Violation{
 		RuleID:     r.id,
 		Severity:   r.severity,
 		CountyCode: county,
@@ -310,9 +301,9 @@ func (e *evaluator) emitSorted(r *ruleState, county, issuer, scope string, month
 func yearScope(year int) string { return "year=" + strconv.Itoa(year) }
 
 // add stores one result.
-func (e *evaluator) add(v burdenwatch.Violation) {
+func (e *evaluator) add(v bw.Violation) {
 	if n := len(e.chunks); n == 0 || len(e.chunks[n-1]) == cap(e.chunks[n-1]) {
-		e.chunks = append(e.chunks, make([]burdenwatch.Violation, 0, 4096))
+		e.chunks = append(e.chunks, make([]bw.Violation, 0, 4096))
 	}
 	last := &e.chunks[len(e.chunks)-1]
 	*last = append(*last, v)
@@ -321,11 +312,11 @@ func (e *evaluator) add(v burdenwatch.Violation) {
 // sorted returns the results ordered by county, rule id and scope. It
 // sorts compact keys (county and rule as ranks, then the scope) rather
 // than the results themselves.
-func (e *evaluator) sorted() []burdenwatch.Violation {
+func (e *evaluator) sorted() []bw.Violation {
 	type sortKey struct {
 		county, rule int32
 		scope        string
-		v            *burdenwatch.Violation
+		v            *bw.Violation
 	}
 	var keys []sortKey
 	counties, rules := map[string]int32{}, map[string]int32{}
@@ -344,7 +335,7 @@ func (e *evaluator) sorted() []burdenwatch.Violation {
 		}
 		return strings.Compare(a.scope, b.scope)
 	})
-	out := make([]burdenwatch.Violation, len(keys))
+	out := make([]bw.Violation, len(keys))
 	for i, k := range keys {
 		out[i] = *k.v
 	}

@@ -9,19 +9,11 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
-	"github.com/burdenwatch/burdenwatch"
+	bw "github.com/burdenwatch/burdenwatch"
 	"github.com/burdenwatch/burdenwatch/columnar"
 )
 
-var shanghai = mustLoc()
-
-func mustLoc() *time.Location {
-	loc, err := time.LoadLocation(TimeZone)
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}
+var shanghai = bw.Location()
 
 // at is a time in Asia/Shanghai.
 func at(y int, m time.Month, d, h int) time.Time { return time.Date(y, m, d, h, 0, 0, 0, shanghai) }
@@ -29,7 +21,7 @@ func at(y int, m time.Month, d, h int) time.Time { return time.Date(y, m, d, h, 
 // buildEvents turns events into columnar.Events, batchSize rows per record
 // batch (all in one when batchSize ≤ 0), with calendar columns computed in
 // Asia/Shanghai.
-func buildEvents(tb testing.TB, province string, year int, evs []burdenwatch.Event, batchSize int) *columnar.Events {
+func buildEvents(tb testing.TB, province string, year int, evs []bw.Event, batchSize int) *columnar.Events {
 	tb.Helper()
 	if batchSize <= 0 {
 		batchSize = len(evs) + 1
@@ -43,7 +35,7 @@ func buildEvents(tb testing.TB, province string, year int, evs []burdenwatch.Eve
 	return out
 }
 
-func buildRecord(evs []burdenwatch.Event) arrow.Record {
+func buildRecord(evs []bw.Event) arrow.Record {
 	b := array.NewRecordBuilder(memory.DefaultAllocator, columnar.Schema)
 	defer b.Release()
 	for i := range evs {
@@ -52,7 +44,7 @@ func buildRecord(evs []burdenwatch.Event) arrow.Record {
 	return b.NewRecord()
 }
 
-func appendEvent(b *array.RecordBuilder, e *burdenwatch.Event) {
+func appendEvent(b *array.RecordBuilder, e *bw.Event) {
 	str := func(col int, v string) { b.Field(col).(*array.StringBuilder).Append(v) }
 	boolean := func(col int, v bool) { b.Field(col).(*array.BooleanBuilder).Append(v) }
 	u32 := func(col int, v uint32) { b.Field(col).(*array.Uint32Builder).Append(v) }
@@ -121,17 +113,17 @@ const (
 )
 
 var (
-	issuerA = burdenwatch.Issuer{Code: "HN-YJ", Name: "省应急管理厅", Level: "province", Kind: "department"}
-	issuerB = burdenwatch.Issuer{Code: "HN-ST", Name: "省生态环境厅", Level: "province", Kind: "department"}
-	issuerC = burdenwatch.Issuer{Code: "CS-ZF", Name: "长沙市人民政府", Level: "city", Kind: "government"}
+	issuerA = bw.Issuer{Code: "HN-YJ", Name: "省应急管理厅", Level: "province", Kind: "department"}
+	issuerB = bw.Issuer{Code: "HN-ST", Name: "省生态环境厅", Level: "province", Kind: "department"}
+	issuerC = bw.Issuer{Code: "CS-ZF", Name: "长沙市人民政府", Level: "city", Kind: "government"}
 )
 
 // cleanInspection is an inspection that breaks no rule under testRef.
-func cleanInspection(id string, t time.Time) burdenwatch.Event {
-	return burdenwatch.Event{
-		ID: id, Kind: burdenwatch.KindInspection, OccurredAt: t, CountyCode: county,
-		TargetLevel: burdenwatch.LevelCounty, Issuer: issuerA,
-		Inspection: burdenwatch.Inspection{
+func cleanInspection(id string, t time.Time) bw.Event {
+	return bw.Event{
+		ID: id, Kind: bw.KindInspection, OccurredAt: t, CountyCode: county,
+		TargetLevel: bw.LevelCounty, Issuer: issuerA,
+		Inspection: bw.Inspection{
 			Category: "special", PlanCode: "P1", InspectionCode: "C-" + id, Approved: true,
 			Mode: "written", OnSite: false,
 		},
@@ -139,29 +131,29 @@ func cleanInspection(id string, t time.Time) burdenwatch.Event {
 }
 
 // cleanDocument is a document that breaks no rule.
-func cleanDocument(id string, t time.Time) burdenwatch.Event {
-	return burdenwatch.Event{
-		ID: id, Kind: burdenwatch.KindDocument, OccurredAt: t, CountyCode: county,
-		TargetLevel: burdenwatch.LevelCounty, Issuer: issuerA,
-		Document: burdenwatch.Document{DocType: "notice", Pages: 3},
+func cleanDocument(id string, t time.Time) bw.Event {
+	return bw.Event{
+		ID: id, Kind: bw.KindDocument, OccurredAt: t, CountyCode: county,
+		TargetLevel: bw.LevelCounty, Issuer: issuerA,
+		Document: bw.Document{DocType: "notice", Pages: 3},
 	}
 }
 
 // cleanMeeting is a meeting that breaks no rule (on a Monday-free day).
-func cleanMeeting(id string, t time.Time) burdenwatch.Event {
-	return burdenwatch.Event{
-		ID: id, Kind: burdenwatch.KindMeeting, OccurredAt: t, CountyCode: county,
-		TargetLevel: burdenwatch.LevelCounty, Issuer: issuerA,
-		Meeting: burdenwatch.Meeting{DurationMinutes: 60, Attendees: 3, Format: "video", Scale: "small"},
+func cleanMeeting(id string, t time.Time) bw.Event {
+	return bw.Event{
+		ID: id, Kind: bw.KindMeeting, OccurredAt: t, CountyCode: county,
+		TargetLevel: bw.LevelCounty, Issuer: issuerA,
+		Meeting: bw.Meeting{DurationMinutes: 60, Attendees: 3, Format: "video", Scale: "small"},
 	}
 }
 
 // cleanForm is a form that breaks no rule.
-func cleanForm(id, formID string, t time.Time) burdenwatch.Event {
-	return burdenwatch.Event{
-		ID: id, Kind: burdenwatch.KindDataReport, OccurredAt: t, CountyCode: county,
-		TargetLevel: burdenwatch.LevelCounty, Issuer: issuerA,
-		DataReport: burdenwatch.DataReport{FormID: formID, Fields: 10, EstimatedMinutes: 30,
+func cleanForm(id, formID string, t time.Time) bw.Event {
+	return bw.Event{
+		ID: id, Kind: bw.KindDataReport, OccurredAt: t, CountyCode: county,
+		TargetLevel: bw.LevelCounty, Issuer: issuerA,
+		DataReport: bw.DataReport{FormID: formID, Fields: 10, EstimatedMinutes: 30,
 			Frequency: "once", ViaPlatform: true, ApprovedSurvey: true},
 	}
 }
@@ -169,32 +161,32 @@ func cleanForm(id, formID string, t time.Time) burdenwatch.Event {
 func intp(v int) *int { return &v }
 
 // testRef is reference data for province 43 (and calendars for tests).
-func testRef() *burdenwatch.ReferenceData {
-	return &burdenwatch.ReferenceData{
-		ObservationPoints: []burdenwatch.ObservationPoint{{ProvinceCode: "43", CountyCode: county}, {ProvinceCode: "43", CountyCode: county2}},
-		Quotas:            []burdenwatch.Quota{{Year: 2025, CountyCode: county, Documents: intp(3), Meetings: intp(2)}},
-		Baselines: []burdenwatch.Baseline{
+func testRef() *bw.ReferenceData {
+	return &bw.ReferenceData{
+		ObservationPoints: []bw.ObservationPoint{{ProvinceCode: "43", CountyCode: county}, {ProvinceCode: "43", CountyCode: county2}},
+		Quotas:            []bw.Quota{{Year: 2025, CountyCode: county, Documents: intp(3), Meetings: intp(2)}},
+		Baselines: []bw.Baseline{
 			{Year: 2024, CountyCode: county, Documents: intp(4), Meetings: intp(10), Inspections: intp(5)},
 		},
-		Plan: []burdenwatch.PlanItem{
+		Plan: []bw.PlanItem{
 			{Year: 2025, IssuerCode: issuerA.Code, PlanCode: "P1", Category: "special"},
 			{Year: 2025, IssuerCode: issuerB.Code, PlanCode: "P1", Category: "special"},
 			{Year: 2025, IssuerCode: issuerC.Code, PlanCode: "P1", Category: "special"},
 			{Year: 2025, IssuerCode: issuerA.Code, PlanCode: "PV", Category: "special", MaxVisitsPerUnit: 2},
 		},
-		VetoList:   []burdenwatch.VetoListItem{{ProvinceCode: "43", Item: "安全生产"}},
-		Exemptions: []burdenwatch.Exemption{{Year: 2025, CountyCode: county2}},
-		Calendar: []burdenwatch.CalendarEntry{
-			{ProvinceCode: "43", Rule: burdenwatch.CalendarNoMeetingMonth, Value: "2025-08"},
-			{ProvinceCode: "43", Rule: burdenwatch.CalendarNoMeetingWeekday, Value: "3"},
-			{ProvinceCode: "33", Rule: burdenwatch.CalendarNoMeetingWeekday, Value: "5"},
+		VetoList:   []bw.VetoListItem{{ProvinceCode: "43", Item: "安全生产"}},
+		Exemptions: []bw.Exemption{{Year: 2025, CountyCode: county2}},
+		Calendar: []bw.CalendarEntry{
+			{ProvinceCode: "43", Rule: bw.CalendarNoMeetingMonth, Value: "2025-08"},
+			{ProvinceCode: "43", Rule: bw.CalendarNoMeetingWeekday, Value: "3"},
+			{ProvinceCode: "33", Rule: bw.CalendarNoMeetingWeekday, Value: "5"},
 		},
 	}
 }
 
 // shuffled returns a copy of evs in a random (seeded) order.
-func shuffled(evs []burdenwatch.Event, seed int64) []burdenwatch.Event {
-	out := append([]burdenwatch.Event(nil), evs...)
+func shuffled(evs []bw.Event, seed int64) []bw.Event {
+	out := append([]bw.Event(nil), evs...)
 	rand.New(rand.NewSource(seed)).Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
 	return out
 }

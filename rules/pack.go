@@ -14,7 +14,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/burdenwatch/burdenwatch"
+	bw "github.com/burdenwatch/burdenwatch"
 )
 
 // DefaultPackFile is the file name of the central pack, which applies to
@@ -30,7 +30,7 @@ var shippedPacks embed.FS
 type RuleConfig struct {
 	ID        string
 	Enabled   bool
-	Severity  burdenwatch.Severity
+	Severity  bw.Severity
 	Params    map[string]float64
 	Citations []Citation
 }
@@ -207,7 +207,7 @@ type packJSON struct {
 type ruleJSON struct {
 	ID        string                     `json:"id"`
 	Enabled   *bool                      `json:"enabled,omitempty"`
-	Severity  burdenwatch.Severity       `json:"severity,omitempty"`
+	Severity  bw.Severity                `json:"severity,omitempty"`
 	Params    map[string]json.RawMessage `json:"params,omitempty"`
 	Citations []Citation                 `json:"citations,omitempty"`
 }
@@ -403,10 +403,10 @@ func (f *jsonFile) parseRule(raw json.RawMessage, off int64) (RuleConfig, error)
 	return rc, nil
 }
 
-func (f *jsonFile) applySeverity(rc *RuleConfig, s burdenwatch.Severity, off int64) error {
+func (f *jsonFile) applySeverity(rc *RuleConfig, s bw.Severity, off int64) error {
 	switch s {
 	case "":
-	case burdenwatch.SeverityViolation, burdenwatch.SeverityWarning:
+	case bw.SeverityViolation, bw.SeverityWarning:
 		rc.Severity = s
 	default:
 		return f.errorf(off, "rule %s: severity %q (want violation or warning)", rc.ID, s)

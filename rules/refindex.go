@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/burdenwatch/burdenwatch"
+	bw "github.com/burdenwatch/burdenwatch"
 )
 
 // planKey identifies an item of an issuer's annual plan.
@@ -22,8 +22,8 @@ type yearCounty struct {
 // refIndex is the reference data of one province, indexed for lookups.
 type refIndex struct {
 	plan              map[planKey]int // max_visits_per_unit (0 = no cap)
-	quotas            map[yearCounty]burdenwatch.Quota
-	baselines         map[yearCounty]burdenwatch.Baseline
+	quotas            map[yearCounty]bw.Quota
+	baselines         map[yearCounty]bw.Baseline
 	baselineYears     map[string][]int // county → years with a baseline row
 	exempt            map[yearCounty]bool
 	vetoList          map[string]bool
@@ -34,11 +34,11 @@ type refIndex struct {
 // newRefIndex indexes ref for province (veto list and calendar are per
 // province; plans, quotas, baselines and exemptions are keyed by issuer or
 // county and need no filter). A nil ref is empty reference data.
-func newRefIndex(ref *burdenwatch.ReferenceData, province string) refIndex {
+func newRefIndex(ref *bw.ReferenceData, province string) refIndex {
 	x := refIndex{
 		plan:           map[planKey]int{},
-		quotas:         map[yearCounty]burdenwatch.Quota{},
-		baselines:      map[yearCounty]burdenwatch.Baseline{},
+		quotas:         map[yearCounty]bw.Quota{},
+		baselines:      map[yearCounty]bw.Baseline{},
 		baselineYears:  map[string][]int{},
 		exempt:         map[yearCounty]bool{},
 		vetoList:       map[string]bool{},
@@ -75,14 +75,14 @@ func newRefIndex(ref *burdenwatch.ReferenceData, province string) refIndex {
 
 // addCalendar records one calendar entry; malformed values were rejected
 // by the reference data loader and are ignored here.
-func (x *refIndex) addCalendar(c burdenwatch.CalendarEntry) {
+func (x *refIndex) addCalendar(c bw.CalendarEntry) {
 	v := strings.TrimSpace(c.Value)
 	switch c.Rule {
-	case burdenwatch.CalendarNoMeetingWeekday:
+	case bw.CalendarNoMeetingWeekday:
 		if d, err := strconv.Atoi(v); err == nil && d >= 1 && d <= 7 {
 			x.noMeetingWeekdays[d] = true
 		}
-	case burdenwatch.CalendarNoMeetingMonth:
+	case bw.CalendarNoMeetingMonth:
 		y, m, ok := strings.Cut(v, "-")
 		yi, err1 := strconv.Atoi(y)
 		mi, err2 := strconv.Atoi(m)
@@ -95,7 +95,7 @@ func (x *refIndex) addCalendar(c burdenwatch.CalendarEntry) {
 // baseline returns the baseline row a county's year is compared with:
 // that of baselineYear when set, else of the latest baseline year before
 // year. Only years before the evaluated year count.
-func (x *refIndex) baseline(county string, year, baselineYear int) (burdenwatch.Baseline, bool) {
+func (x *refIndex) baseline(county string, year, baselineYear int) (bw.Baseline, bool) {
 	if baselineYear == 0 {
 		for _, y := range x.baselineYears[county] {
 			if y < year && y > baselineYear {
@@ -104,7 +104,7 @@ func (x *refIndex) baseline(county string, year, baselineYear int) (burdenwatch.
 		}
 	}
 	if baselineYear == 0 || baselineYear >= year {
-		return burdenwatch.Baseline{}, false
+		return bw.Baseline{}, false
 	}
 	b, ok := x.baselines[yearCounty{baselineYear, county}]
 	return b, ok

@@ -19,7 +19,7 @@ import (
 )
 
 // Evaluator checks the rules of a pack on a province-year of events.
-type Evaluator func(pack rules.Pack, ev *columnar.Events, ref *bw.ReferenceData, docs rules.DocLookup) ([]bw.Violation, error)
+type Evaluator func(pack rules.Pack, ev *columnar.Events, ref *bw.ReferenceData, docs rules.DocumentTimes) ([]bw.Violation, error)
 
 // Config configures a run.
 type Config struct {
@@ -153,22 +153,25 @@ func latest(res *Result) LatestMonth {
 // province-year from its deduplicated events, and returns them.
 func Recompute(ctx context.Context, db *clickhouse.DB, cfg Config, ref *bw.ReferenceData,
 	province string, year int) (*Result, []bw.Violation, error) {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		return nil, nil, fmt.Errorf("transform: %w", err)
-	}
+	loc := bw.Location()
 	t0 := time.Now()
-	ev, err := columnar.Read(ctx, db, province, year)
+	ev, err := db.ReadEvents(ctx, province, year)
 	if err != nil {
 		return nil, nil, err
 	}
-	tRead := time.Now()
 	defer ev.Release()
+	external, err := rules.ExternalDocuments(ev)
+	if err != nil {
+		return nil, nil, fmt.Errorf("transform %s/%d: %w", province, year, err)
+	}
+	docs, err := db.DocumentTimes(ctx, external)
+	if err != nil {
+		return nil, nil, fmt.Errorf("transform %s/%d: %w", province, year, err)
+	}
+	tRead := time.Now()
 	pack := cfg.Packs.For(province)
 	pack.BaselineYear = cfg.baselineYear(pack, province)
-	vs, err := cfg.evaluator()(pack, ev, ref, func(ids []string) (map[string]time.Time, error) {
-		return db.DocumentTimes(ctx, ids)
-	})
+	vs, err := cfg.evaluator()(pack, ev, ref, docs)
 	if err != nil {
 		return nil, nil, fmt.Errorf("transform %s/%d: %w", province, year, err)
 	}

@@ -58,7 +58,7 @@ func month(m int) time.Time { return time.Date(2025, time.Month(m), 1, 0, 0, 0, 
 
 // fixedRules returns known rule results, so that the violations indicator
 // and the burden index can be computed by hand.
-func fixedRules(pack rules.Pack, ev *columnar.Events, _ *bw.ReferenceData, _ rules.DocLookup) ([]bw.Violation, error) {
+func fixedRules(pack rules.Pack, ev *columnar.Events, _ *bw.ReferenceData, _ rules.DocumentTimes) ([]bw.Violation, error) {
 	v := func(sev bw.Severity, county string, m time.Time, scope string) bw.Violation {
 		return bw.Violation{RuleID: "test.rule", Severity: sev, CountyCode: county, Month: m, Scope: scope,
 			IssuerCode: "ISS-A", EventIDs: []string{scope}}

@@ -1,0 +1,380 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/ClickHouse/ch-go/proto"
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/burdenwatch/burdenwatch/columnar"
+)
+
+// eventColumns are the expressions read for each columnar.Schema field, in
+// Schema order. Enums are read as strings, occurred_at as Unix seconds, and
+// the calendar fields are computed by ClickHouse in the column's time zone
+// (Asia/Shanghai). Codes are wrapped in toString and counts in toUInt32 so
+// that the read does not depend on how the events table stores them.
+var eventColumns = [columnar.NumColumns]string{
+	"event_id", "toString(kind)", "toUInt32(occurred_at)", "toMonth(occurred_at)",
+	"toUInt32(toRelativeDayNum(occurred_at))", "toDayOfWeek(occurred_at)", "toString(county_code)",
+	"toString(bearing_unit)", "toString(target_level)", "toString(issuer_code)", "issuer_name",
+	"toString(issuer_level)", "toString(category)", "toString(plan_code)", "toString(inspection_code)",
+	"toUInt8(approved)", "toString(mode)", "toUInt8(on_site)", "toUInt32(accompanying)",
+	"toUInt8(principal_accompanied)", "toUInt32(materials_requested)", "toUInt8(comprehensive_material)",
+	"toUInt32(sampled_units)", "toUInt32(total_units)", "deployment_doc_id", "toUInt8(accountability_demanded)",
+	"toUInt32(duration_minutes)", "toUInt32(attendees)", "toString(`format`)", "toUInt8(cascade_required)",
+	"toString(doc_type)", "toUInt32(pages)", "toUInt8(requires_supporting_docs)", "toUInt8(requires_upward_report)",
+	"veto_items", "toUInt32(pledges)", "toString(form_id)", "toUInt32(fields)", "toUInt32(duplicate_fields)",
+	"toUInt32(estimated_minutes)", "toUInt8(via_platform)", "toUInt8(approved_survey)", "toString(issuer_kind)",
+}
+
+// eventKinds are the kinds in the order they are read.
+var eventKinds = []string{"inspection", "meeting", "document", "data_report"}
+
+// kindColumns returns the Schema columns one kind's rows are read with:
+// the envelope and the kind's own payload. The other payload columns keep
+// their zero values, as in the events table, without being read.
+func kindColumns(kind string) []int {
+	payload := map[string][2]int{
+		"inspection":  {columnar.ColCategory, columnar.ColAccountability},
+		"meeting":     {columnar.ColDurationMinutes, columnar.ColCascadeRequired},
+		"document":    {columnar.ColDocType, columnar.ColPledges},
+		"data_report": {columnar.ColFormID, columnar.ColApprovedSurvey},
+	}[kind]
+	cols := []int{columnar.ColEventID, columnar.ColOccurredAt, columnar.ColMonth, columnar.ColDay,
+		columnar.ColWeekday, columnar.ColCounty, columnar.ColBearingUnit, columnar.ColTargetLevel,
+		columnar.ColIssuerCode, columnar.ColIssuerName, columnar.ColIssuerLevel, columnar.ColIssuerKind}
+	for c := payload[0]; c <= payload[1]; c++ {
+		cols = append(cols, c)
+	}
+	return cols
+}
+
+// provinceYear is the filter of one province and calendar year.
+func provinceYear(province string, year int) string {
+	return "province_code = " + quoteString(province) + " AND toYear(occurred_at) = " + strconv.Itoa(year)
+}
+
+// kindQuery selects every delivery of one kind in the province-year, with
+// that kind's columns and the version (aliased c0…, so that no alias
+// shadows a column in WHERE).
+func kindQuery(kind string, cols []int, filter string) string {
+	exprs := make([]string, 0, len(cols)+1)
+	for i, c := range cols {
+		exprs = append(exprs, eventColumns[c]+" AS c"+strconv.Itoa(i))
+	}
+	exprs = append(exprs, "version AS v")
+	return "SELECT " + strings.Join(exprs, ", ") + " FROM events WHERE " + filter + " AND kind = " + quoteString(kind)
+}
+
+// duplicatesQuery selects the winning version of every event_id delivered
+// more than once, over the whole table: a correction may have moved an
+// event to another month, year or province, and then its older delivery
+// here loses. Events delivered once (nearly all) need no lookup.
+const duplicatesQuery = `SELECT event_id, max(version) FROM events GROUP BY event_id HAVING count() > 1`
+
+// ReadEvents reads the deduplicated events (highest version of each
+// event_id, as SELECT … FINAL would) of one province (2-digit code) and
+// calendar year in Asia/Shanghai as record batches of columnar.Schema, one
+// batch per Native block (at most max_block_size rows).
+func (db *DB) ReadEvents(ctx context.Context, province string, year int) (*columnar.Events, error) {
+	winners, err := db.duplicateWinners(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse: read events of %s/%d: %w", province, year, err)
+	}
+	out := &columnar.Events{Province: province, Year: year}
+	z := &zeroColumns{}
+	filter := provinceYear(province, year)
+	for _, kind := range eventKinds {
+		cols := kindColumns(kind)
+		err := db.http.queryNative(ctx, kindQuery(kind, cols, filter), func(res proto.Results) error {
+			rec, err := eventRecord(kind, cols, res, winners, z)
+			if err == nil && rec != nil {
+				out.Records = append(out.Records, rec)
+			}
+			return err
+		})
+		if err != nil {
+			out.Release()
+			return nil, fmt.Errorf("clickhouse: read %s events of %s/%d: %w", kind, province, year, err)
+		}
+	}
+	return out, nil
+}
+
+// duplicateWinners returns the winning version of every event_id that has
+// more than one delivery.
+func (db *DB) duplicateWinners(ctx context.Context) (map[string]winner, error) {
+	out := map[string]winner{}
+	err := db.http.queryNative(ctx, duplicatesQuery, func(res proto.Results) error {
+		ids, ok1 := res[0].Data.(*proto.ColStr)
+		vs, ok2 := res[1].Data.(*proto.ColUInt64)
+		if !ok1 || !ok2 {
+			return fmt.Errorf("duplicates: unexpected column types %s, %s", res[0].Data.Type(), res[1].Data.Type())
+		}
+		for i, v := range *vs {
+			out[ids.Row(i)] = winner{version: v}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("versions of duplicated events: %w", err)
+	}
+	return out, nil
+}
+
+// winner is the winning version of an event delivered more than once,
+// and whether a delivery of it was taken already.
+type winner struct {
+	version uint64
+	taken   bool
+}
+
+// keepRows returns the rows of a block that are winning deliveries, nil
+// when all are (the common case). A winner delivered twice with the same
+// version (the same bytes) is kept once.
+func keepRows(ids *proto.ColStr, versions *proto.ColUInt64, winners map[string]winner) []int {
+	if len(winners) == 0 {
+		return nil
+	}
+	var keep []int // nil until a row is dropped
+	for i, p := range ids.Pos {
+		id := ids.Buf[p.Start:p.End]
+		w, dup := winners[string(id)]
+		ok := !dup || (w.version == (*versions)[i] && !w.taken)
+		if dup && ok {
+			winners[string(id)] = winner{w.version, true}
+		}
+		if !ok && keep == nil {
+			keep = make([]int, i, len(ids.Pos))
+			for j := range keep {
+				keep[j] = j
+			}
+		}
+		if ok && keep != nil {
+			keep = append(keep, i)
+		}
+	}
+	return keep
+}
+
+// eventRecord converts one Native block of a kind's columns into a record
+// of columnar.Schema, keeping only winning deliveries; nil when none is.
+func eventRecord(kind string, cols []int, res proto.Results, winners map[string]winner, z *zeroColumns) (arrow.Record, error) {
+	if len(res) != len(cols)+1 {
+		return nil, fmt.Errorf("%d columns, want %d", len(res), len(cols)+1)
+	}
+	ids, ok1 := res[0].Data.(*proto.ColStr)
+	versions, ok2 := res[len(cols)].Data.(*proto.ColUInt64)
+	if !ok1 || !ok2 {
+		return nil, fmt.Errorf("event_id or version: unexpected types %s, %s", res[0].Data.Type(), res[len(cols)].Data.Type())
+	}
+	keep := keepRows(ids, versions, winners)
+	n := ids.Rows()
+	if keep != nil {
+		n = len(keep)
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	arrays := make([]arrow.Array, columnar.NumColumns)
+	defer func() {
+		for _, a := range arrays {
+			if a != nil {
+				a.Release()
+			}
+		}
+	}()
+	for i, c := range cols {
+		a, err := toArrow(columnar.Schema.Field(c).Type, res[i].Data, keep)
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", columnar.Schema.Field(c).Name, err)
+		}
+		arrays[c] = a
+	}
+	arrays[columnar.ColKind] = constantString(kind, n)
+	for c := range arrays {
+		if arrays[c] == nil {
+			arrays[c] = z.of(c, n)
+		}
+	}
+	return array.NewRecord(columnar.Schema, arrays, int64(n)), nil
+}
+
+// toArrow converts a decoded column to an Arrow array of type t, taking
+// the rows in keep (all when keep is nil). Strings and fixed-width numbers
+// share the decoded buffers when every row is kept.
+func toArrow(t arrow.DataType, col proto.ColResult, keep []int) (arrow.Array, error) {
+	switch c := col.(type) {
+	case *proto.ColStr:
+		if t.ID() == arrow.STRING {
+			return stringArray(c, keep), nil
+		}
+	case *proto.ColUInt32:
+		v := gather(*c, keep)
+		switch t.ID() {
+		case arrow.UINT32:
+			return array.NewUint32Data(fixedData(t, arrow.Uint32Traits.CastToBytes(v), len(v))), nil
+		case arrow.INT32:
+			return array.NewInt32Data(fixedData(t, arrow.Uint32Traits.CastToBytes(v), len(v))), nil
+		case arrow.TIMESTAMP:
+			ts := make([]arrow.Timestamp, len(v))
+			for i, s := range v {
+				ts[i] = arrow.Timestamp(s)
+			}
+			return array.NewTimestampData(fixedData(t, arrow.TimestampTraits.CastToBytes(ts), len(ts))), nil
+		}
+	case *proto.ColUInt8:
+		v := gather(*c, keep)
+		switch t.ID() {
+		case arrow.UINT8:
+			return array.NewUint8Data(fixedData(t, arrow.Uint8Traits.CastToBytes(v), len(v))), nil
+		case arrow.BOOL:
+			bits := make([]byte, (len(v)+7)/8)
+			for i, b := range v {
+				if b != 0 {
+					bits[i/8] |= 1 << (i % 8)
+				}
+			}
+			return array.NewBooleanData(fixedData(t, bits, len(v))), nil
+		}
+	case *proto.ColArr[string]:
+		if t.ID() == arrow.LIST {
+			return stringListArray(t, c, keep)
+		}
+	}
+	return nil, fmt.Errorf("cannot convert %s to %s", col.Type(), t)
+}
+
+// gather returns the rows of v in keep, v itself when keep is nil.
+func gather[T any](v []T, keep []int) []T {
+	if keep == nil {
+		return v
+	}
+	out := make([]T, len(keep))
+	for i, k := range keep {
+		out[i] = v[k]
+	}
+	return out
+}
+
+// fixedData wraps the values buffer of a fixed-width array without nulls.
+func fixedData(t arrow.DataType, values []byte, n int) arrow.ArrayData {
+	return array.NewData(t, n, []*memory.Buffer{nil, memory.NewBufferBytes(values)}, nil, 0, 0)
+}
+
+// stringArray converts a String column, sharing its bytes when every row
+// is kept (ch-go decodes the rows contiguously).
+func stringArray(c *proto.ColStr, keep []int) arrow.Array {
+	var offsets []int32
+	var data []byte
+	if keep == nil {
+		offsets = make([]int32, len(c.Pos)+1)
+		for i, p := range c.Pos {
+			offsets[i+1] = int32(p.End)
+		}
+		data = c.Buf
+	} else {
+		offsets = make([]int32, 0, len(keep)+1)
+		offsets = append(offsets, 0)
+		for _, k := range keep {
+			data = append(data, c.Buf[c.Pos[k].Start:c.Pos[k].End]...)
+			offsets = append(offsets, int32(len(data)))
+		}
+	}
+	return array.NewStringData(array.NewData(arrow.BinaryTypes.String, len(offsets)-1,
+		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offsets)), memory.NewBufferBytes(data)},
+		nil, 0, 0))
+}
+
+// stringListArray converts an Array(String) column.
+func stringListArray(t arrow.DataType, c *proto.ColArr[string], keep []int) (arrow.Array, error) {
+	inner, ok := c.Data.(*proto.ColStr)
+	if !ok {
+		return nil, fmt.Errorf("array of %s, want array of String", c.Data.Type())
+	}
+	rows := c.Offsets.Rows()
+	if keep == nil {
+		keep = make([]int, rows)
+		for i := range keep {
+			keep[i] = i
+		}
+	}
+	offsets := make([]int32, 0, len(keep)+1)
+	offsets = append(offsets, 0)
+	var elems []int
+	for _, k := range keep {
+		start := 0
+		if k > 0 {
+			start = int(c.Offsets[k-1])
+		}
+		for j := start; j < int(c.Offsets[k]); j++ {
+			elems = append(elems, j)
+		}
+		offsets = append(offsets, int32(len(elems)))
+	}
+	values := stringArray(inner, elems)
+	defer values.Release()
+	data := array.NewData(t, len(keep), []*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offsets))},
+		[]arrow.ArrayData{values.Data()}, 0, 0)
+	defer data.Release()
+	return array.NewListData(data), nil
+}
+
+// constantString is a string array of n copies of s.
+func constantString(s string, n int) arrow.Array {
+	offsets := make([]int32, n+1)
+	for i := range offsets {
+		offsets[i] = int32(i * len(s))
+	}
+	return array.NewStringData(array.NewData(arrow.BinaryTypes.String, n,
+		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offsets)),
+			memory.NewBufferBytes([]byte(strings.Repeat(s, n)))}, nil, 0, 0))
+}
+
+// zeroColumns holds one all-zero array per Schema column, sliced for the
+// payload columns a kind does not have.
+type zeroColumns struct {
+	arrays [columnar.NumColumns]arrow.Array
+	n      int
+}
+
+// of returns n zero values of column c (empty strings, 0, false, empty
+// lists). The caller releases the result.
+func (z *zeroColumns) of(c, n int) arrow.Array {
+	if n > z.n {
+		z.grow(n)
+	}
+	return array.NewSlice(z.arrays[c], 0, int64(n))
+}
+
+func (z *zeroColumns) grow(n int) {
+	n = max(n, 65536)
+	for c := range z.arrays {
+		t := columnar.Schema.Field(c).Type
+		var d arrow.ArrayData
+		switch t.ID() {
+		case arrow.STRING:
+			d = array.NewData(t, n, []*memory.Buffer{nil,
+				memory.NewBufferBytes(make([]byte, 4*(n+1))), memory.NewBufferBytes(nil)}, nil, 0, 0)
+		case arrow.LIST:
+			empty := array.NewData(arrow.BinaryTypes.String, 0, []*memory.Buffer{nil,
+				memory.NewBufferBytes(make([]byte, 4)), memory.NewBufferBytes(nil)}, nil, 0, 0)
+			d = array.NewData(t, n, []*memory.Buffer{nil, memory.NewBufferBytes(make([]byte, 4*(n+1)))},
+				[]arrow.ArrayData{empty}, 0, 0)
+		default:
+			width := t.(arrow.FixedWidthDataType).BitWidth()
+			d = array.NewData(t, n, []*memory.Buffer{nil, memory.NewBufferBytes(make([]byte, (width*n+7)/8))}, nil, 0, 0)
+		}
+		if z.arrays[c] != nil {
+			z.arrays[c].Release()
+		}
+		z.arrays[c] = array.MakeFromData(d)
+	}
+	z.n = n
+}
