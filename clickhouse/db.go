@@ -11,8 +11,8 @@ import (
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
-	bw "github.com/burdenwatch/burdenwatch"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	bw "github.com/burdenwatch/burdenwatch"
 )
 
 // DB is a connection pool to one ClickHouse database.

@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"strings"
 
-	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/ch-go/proto"
+	ch "github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/burdenwatch/burdenwatch/columnar"
 )
