@@ -22,6 +22,19 @@ const (
 	ReasonFutureTime     = "future_timestamp"
 	ReasonUnknownKind    = "unknown_kind"
 	ReasonDuplicateField = "duplicate_field"
+	ReasonInvalidUTF8    = "invalid_utf8"        // bytes that are not UTF-8, or an escaped lone surrogate
+	ReasonControlChar    = "control_character"   // U+0000–U+001F, U+007F–U+009F, raw or escaped
+	ReasonInvisibleChar  = "invisible_character" // a space or format character in a code, a bidi control in text
+	ReasonTooLong        = "too_long"            // a string or list over its limit (docs/decoding.md)
+	ReasonTooDeep        = "too_deep"            // objects and arrays nested deeper than MaxNesting
+	ReasonTimeRange      = "timestamp_out_of_range"
+)
+
+// The instants a DateTime column holds: seconds since 1970 in a UInt32,
+// which ends on 2106-02-07; events are held to the years 1970–2105.
+var (
+	MinTimestamp = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	MaxTimestamp = time.Date(2105, 12, 31, 23, 59, 59, 0, time.UTC)
 )
 
 // ValidationError explains why a message is not a valid event. Its message
@@ -29,7 +42,7 @@ const (
 type ValidationError struct {
 	Code  string // one of the Reason* constants
 	Field string // JSON path, e.g. "payload.pages"; empty for the whole message
-	Value string // the offending value as written (truncated), or "(missing)"
+	Value string // the offending value, invisible characters escaped, long ones shortened in the middle; or "(missing)"
 	Msg   string // what is wrong
 }
 
@@ -53,7 +66,8 @@ type Decoder struct {
 	// Location is the calendar time zone, Asia/Shanghai.
 	Location *time.Location
 
-	parser fastjson.Parser
+	parser  fastjson.Parser
+	checker checker
 }
 
 // NewDecoder returns a Decoder that accepts events of the given observation
@@ -80,7 +94,13 @@ func (d *Decoder) Decode(raw []byte) (Event, error) {
 	var ev Event
 	v, err := d.parser.ParseBytes(raw)
 	if err != nil {
-		return ev, &ValidationError{Code: ReasonNotJSON, Msg: "message is not valid JSON: " + truncate(err.Error(), 120)}
+		return ev, notJSON(err)
+	}
+	if p := scanStrings(raw); p != nil {
+		return ev, d.located(v, p)
+	}
+	if err := d.checker.check(v, nil); err != nil {
+		return ev, err
 	}
 	o := reader{v: v}
 	if v.Type() != fastjson.TypeObject {
@@ -110,31 +130,38 @@ func (d *Decoder) Decode(raw []byte) (Event, error) {
 	return ev, nil
 }
 
-func (d *Decoder) envelope(o *reader, ev *Event) {
-	ev.ID = o.str("event_id", true)
-	if o.err == nil && !validEventID(ev.ID) {
-		o.fail(ReasonBadValue, "event_id", "must be 1–64 characters of A-Z a-z 0-9 . _ : -")
+// located names the field of a problem the byte scan found.
+func (d *Decoder) located(v *fastjson.Value, p *rawProblem) *ValidationError {
+	if p.code != ReasonTooDeep && p.code != ReasonNotJSON {
+		if err := d.checker.check(v, p); err != nil {
+			return err
+		}
 	}
+	return &ValidationError{Code: p.code, Msg: "message " + p.msg}
+}
+
+func (d *Decoder) envelope(o *reader, ev *Event) {
+	ev.ID = o.id("event_id", true)
 	ev.Revision = o.uint("revision", false)
 	ev.Kind = Kind(o.enum("kind", true, ReasonUnknownKind, "inspection", "meeting", "document", "data_report"))
 	ev.OccurredAt = d.timestamp(o, "occurred_at", true)
 	if o.err == nil && ev.OccurredAt.After(d.Now().Add(MaxFuture)) {
 		o.fail(ReasonFutureTime, "occurred_at", "lies more than 1 day in the future")
 	}
-	ev.CountyCode = o.str("county_code", true)
+	ev.CountyCode = o.code("county_code", true, MaxCodeBytes)
 	if o.err == nil && !digits(ev.CountyCode, 6) {
 		o.fail(ReasonBadCode, "county_code", "must be a 6-digit GB/T 2260 code")
 	}
-	ev.UnitCode = o.str("unit_code", false)
+	ev.UnitCode = o.code("unit_code", false, MaxCodeBytes)
 	d.checkUnit(o, ev)
 	ev.TargetLevel = Level(o.enum("target_level", true, ReasonBadValue, "county", "township", "village"))
 	iss := o.object("issuer")
-	ev.Issuer.Code = iss.str("code", true)
-	ev.Issuer.Name = iss.str("name", true)
+	ev.Issuer.Code = iss.code("code", true, MaxCodeBytes)
+	ev.Issuer.Name = iss.text("name", true, MaxNameChars)
 	ev.Issuer.Level = iss.enum("level", true, ReasonBadValue, "central", "province", "city", "county", "township")
 	ev.Issuer.Kind = iss.enum("kind", true, ReasonBadValue, "party", "government", "department", "coordination_body")
 	o.adopt(&iss)
-	ev.Source = o.str("source", false)
+	ev.Source = o.text("source", false, MaxNameChars)
 	if o.err == nil {
 		d.checkObserved(o, ev)
 	}
@@ -178,14 +205,18 @@ func (d *Decoder) timestamp(o *reader, key string, required bool) time.Time {
 		o.fail(ReasonBadTimestamp, key, "is not an RFC 3339 timestamp with offset")
 		return time.Time{}
 	}
+	if t.Before(MinTimestamp) || t.After(MaxTimestamp) {
+		o.fail(ReasonTimeRange, key, "lies outside 1970-01-01T00:00:00Z–2105-12-31T23:59:59Z, the range of a DateTime column")
+		return time.Time{}
+	}
 	return t.In(d.Location)
 }
 
 func (d *Decoder) inspection(p *reader, ev *Event) {
 	in := &ev.Inspection
 	in.Category = p.enum("category", true, ReasonBadValue, "comprehensive", "special", "appraisal", "research", "routine")
-	in.PlanCode = p.str("plan_code", false)
-	in.InspectionCode = p.str("inspection_code", false)
+	in.PlanCode = p.code("plan_code", false, MaxCodeBytes)
+	in.InspectionCode = p.code("inspection_code", false, MaxCodeBytes)
 	in.Approved = p.boolean("approved", true)
 	in.Mode = p.enum("mode", true, ReasonBadValue, "covert", "overt", "written", "online")
 	in.OnSite = p.boolean("on_site", true)
@@ -203,16 +234,13 @@ func (d *Decoder) inspection(p *reader, ev *Event) {
 	if p.err == nil && in.SampledUnits > in.TotalUnits {
 		p.fail(ReasonBadValue, "sampled_units", "exceeds total_units "+strconv.Itoa(int(in.TotalUnits)))
 	}
-	in.DeploymentDocID = p.str("deployment_doc_id", false)
-	if p.err == nil && in.DeploymentDocID != "" && !validEventID(in.DeploymentDocID) {
-		p.fail(ReasonBadValue, "deployment_doc_id", "must be an event_id (1–64 characters of A-Z a-z 0-9 . _ : -)")
-	}
-	in.Topic = p.str("topic", false)
+	in.DeploymentDocID = p.id("deployment_doc_id", false)
+	in.Topic = p.text("topic", false, MaxTitleChars)
 	in.AccountabilityDemanded = p.boolean("accountability_demanded", true)
 }
 
 func meeting(p *reader, m *Meeting) {
-	m.Title = p.str("title", false)
+	m.Title = p.text("title", false, MaxTitleChars)
 	m.DurationMinutes = p.positive("duration_minutes")
 	m.Attendees = p.positive("attendees")
 	m.Format = p.enum("format", true, ReasonBadValue, "in_person", "video")
@@ -221,18 +249,18 @@ func meeting(p *reader, m *Meeting) {
 }
 
 func document(p *reader, d *Document) {
-	d.DocNumber = p.str("doc_number", false)
+	d.DocNumber = p.text("doc_number", false, MaxDocNoChars)
 	d.DocType = p.enum("doc_type", true, ReasonBadValue, "policy", "normative", "notice", "briefing", "plan", "decision")
 	d.Pages = p.positive("pages")
 	d.RequiresSupportingDocs = p.boolean("requires_supporting_docs", true)
 	d.RequiresUpwardReport = p.boolean("requires_upward_report", true)
-	d.VetoItems = p.strings("veto_items")
+	d.VetoItems = p.strings("veto_items", MaxVetoItems, MaxVetoChars)
 	d.Pledges = p.uint("pledges", false)
 }
 
 func dataReport(p *reader, r *DataReport) {
-	r.FormID = p.str("form_id", true)
-	r.Title = p.str("title", false)
+	r.FormID = p.code("form_id", true, MaxCodeBytes)
+	r.Title = p.text("title", false, MaxTitleChars)
 	r.Fields = p.positive("fields")
 	r.DuplicateFields = p.uint("duplicate_fields", true)
 	if p.err == nil && r.DuplicateFields > r.Fields {
@@ -270,12 +298,4 @@ func digits(s string, n int) bool {
 		}
 	}
 	return true
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
 }

@@ -1,8 +1,10 @@
 package burdenwatch
 
 import (
+	"bytes"
 	"math"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
 )
@@ -37,7 +39,7 @@ func (r *reader) show(key string) string {
 	if x == nil {
 		return "(missing)"
 	}
-	return truncate(string(x.MarshalTo(nil)), 80)
+	return showValue(x)
 }
 
 // get returns the value of key, or nil after recording an error when it is
@@ -73,6 +75,59 @@ func (r *reader) str(key string, required bool) string {
 	return string(b)
 }
 
+// code reads a code of at most max bytes, with no space or invisible
+// character in it.
+func (r *reader) code(key string, required bool, max int) string {
+	return r.checked(key, required, max, checkCode)
+}
+
+// text reads free text of at most max characters, with no bidirectional
+// control in it.
+func (r *reader) text(key string, required bool, max int) string {
+	return r.checked(key, required, max, checkText)
+}
+
+// id reads an event id: 1–64 characters of A-Z a-z 0-9 . _ : -.
+func (r *reader) id(key string, required bool) string {
+	s := r.code(key, required, 1<<30)
+	if r.err == nil && s != "" && !validEventID(s) {
+		r.fail(ReasonBadValue, key, "must be an event id: 1–64 characters of A-Z a-z 0-9 . _ : -")
+		return ""
+	}
+	return s
+}
+
+func (r *reader) checked(key string, required bool, max int, check func(string, int) (string, string)) string {
+	s := r.str(key, required)
+	if r.err != nil || s == "" {
+		return s
+	}
+	if code, msg := check(s, max); code != "" {
+		r.fail(code, key, msg)
+		return ""
+	}
+	return s
+}
+
+// checkCode says why s is not a code of at most max bytes.
+func checkCode(s string, max int) (code, msg string) {
+	if len(s) > max {
+		return ReasonTooLong, "is " + strconv.Itoa(len(s)) + " bytes long; a code has at most " + strconv.Itoa(max)
+	}
+	return codeProblem(s)
+}
+
+// checkText says why s is not a text of at most max characters.
+func checkText(s string, max int) (code, msg string) {
+	if n := utf8.RuneCountInString(s); n > max {
+		return ReasonTooLong, "is " + strconv.Itoa(n) + " characters long; the limit is " + strconv.Itoa(max)
+	}
+	if msg := bidiProblem(s); msg != "" {
+		return ReasonInvisibleChar, msg
+	}
+	return "", ""
+}
+
 func (r *reader) enum(key string, required bool, code string, allowed ...string) string {
 	s := r.str(key, required)
 	if r.err != nil || s == "" {
@@ -106,7 +161,8 @@ func (r *reader) boolean(key string, required bool) bool {
 	return b
 }
 
-// uint reads an integer in [0, 2^32).
+// uint reads an integer in [0, 2^32), written as an integer literal: no
+// fraction, no exponent ("1.0", "1e3" and "1e-400" are refused).
 func (r *reader) uint(key string, required bool) uint32 {
 	x := r.get(key, required)
 	if x == nil {
@@ -116,16 +172,17 @@ func (r *reader) uint(key string, required bool) uint32 {
 		r.fail(ReasonWrongType, key, "must be an integer")
 		return 0
 	}
-	f, err := x.Float64()
-	if err != nil || f != math.Trunc(f) {
-		r.fail(ReasonWrongType, key, "must be an integer")
+	if n, err := x.Uint64(); err == nil && n <= math.MaxUint32 {
+		return uint32(n) // digits only: the JSON grammar check refused leading zeros
+	}
+	lit := x.MarshalTo(nil)
+	digits := bytes.TrimPrefix(lit, []byte("-"))
+	if len(digits) == 0 || skipDigits(digits, 0) != len(digits) {
+		r.fail(ReasonWrongType, key, "must be an integer literal, without fraction or exponent")
 		return 0
 	}
-	if f < 0 || f > math.MaxUint32 {
-		r.fail(ReasonBadValue, key, "must be between 0 and "+strconv.FormatUint(math.MaxUint32, 10))
-		return 0
-	}
-	return uint32(f)
+	r.fail(ReasonBadValue, key, "must be between 0 and "+strconv.FormatUint(math.MaxUint32, 10))
+	return 0
 }
 
 // positive reads a required integer > 0.
@@ -137,7 +194,8 @@ func (r *reader) positive(key string) uint32 {
 	return n
 }
 
-func (r *reader) strings(key string) []string {
+// strings reads an array of at most maxItems texts of 1–maxChars characters.
+func (r *reader) strings(key string, maxItems, maxChars int) []string {
 	x := r.get(key, false)
 	if x == nil {
 		return nil
@@ -147,11 +205,20 @@ func (r *reader) strings(key string) []string {
 		r.fail(ReasonWrongType, key, "must be an array of strings")
 		return nil
 	}
+	if len(arr) > maxItems {
+		r.fail(ReasonTooLong, key, "has "+strconv.Itoa(len(arr))+" entries; the limit is "+strconv.Itoa(maxItems))
+		return nil
+	}
 	out := make([]string, 0, len(arr))
 	for i, a := range arr {
+		at := key + "[" + strconv.Itoa(i) + "]"
 		b, err := a.StringBytes()
 		if err != nil || len(b) == 0 {
-			r.failValue(ReasonWrongType, key+"["+strconv.Itoa(i)+"]", truncate(string(a.MarshalTo(nil)), 80), "must be a non-empty string")
+			r.failValue(ReasonWrongType, at, showValue(a), "must be a non-empty string")
+			return nil
+		}
+		if code, msg := checkText(string(b), maxChars); code != "" {
+			r.failValue(code, at, showValue(a), msg)
 			return nil
 		}
 		out = append(out, string(b))

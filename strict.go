@@ -1,0 +1,195 @@
+package burdenwatch
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/valyala/fastjson"
+)
+
+// checker walks a parsed message once before its fields are read: no key
+// twice in an object, every number a JSON number (fastjson also takes
+// "NaN", "inf" and "1-2"). With locate set it looks instead for the string
+// that the byte scan found wrong, to name its field.
+type checker struct {
+	path   []pathElem
+	keys   [][]byte
+	vals   []*fastjson.Value
+	buf    []byte
+	locate *rawProblem
+	err    *ValidationError
+}
+
+// pathElem is one step of a field path: an object key or an array index.
+type pathElem struct {
+	key   []byte
+	index int
+}
+
+// check returns the first structural problem of v, or nil.
+func (c *checker) check(v *fastjson.Value, locate *rawProblem) *ValidationError {
+	c.path, c.keys, c.vals, c.err, c.locate = c.path[:0], c.keys[:0], c.vals[:0], nil, locate
+	c.walk(v)
+	return c.err
+}
+
+func (c *checker) walk(v *fastjson.Value) {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		c.object(v.GetObject())
+	case fastjson.TypeArray:
+		for i, x := range v.GetArray() {
+			c.path = append(c.path, pathElem{index: i})
+			c.walk(x)
+			c.path = c.path[:len(c.path)-1]
+			if c.err != nil {
+				return
+			}
+		}
+	case fastjson.TypeNumber:
+		c.buf = v.MarshalTo(c.buf[:0])
+		if !jsonNumber(c.buf) {
+			c.fail(ReasonNotJSON, showRaw(string(c.buf)), "is not a JSON number")
+		}
+	case fastjson.TypeString:
+		if c.locate != nil {
+			if p := textProblem(string(v.GetStringBytes())); p != nil {
+				c.fail(p.code, showValue(v), p.msg)
+			}
+		}
+	}
+}
+
+func (c *checker) object(o *fastjson.Object) {
+	start := len(c.keys)
+	o.Visit(func(k []byte, x *fastjson.Value) {
+		if c.err == nil {
+			c.path = append(c.path, pathElem{key: k, index: -1})
+			c.member(start, k, x)
+			c.path = c.path[:len(c.path)-1]
+		}
+	})
+	c.keys, c.vals = c.keys[:start], c.vals[:start]
+}
+
+// member checks one key and value of the object whose keys start at
+// c.keys[start].
+func (c *checker) member(start int, k []byte, x *fastjson.Value) {
+	if c.locate != nil {
+		if p := textProblem(string(k)); p != nil {
+			c.fail(p.code, showRaw(string(k)), "the field name "+p.msg)
+			return
+		}
+	}
+	for j, prev := range c.keys[start:] {
+		if string(prev) == string(k) {
+			c.fail(ReasonDuplicateField, showValue(x),
+				"appears more than once in the object (first value "+showValue(c.vals[start+j])+")")
+			return
+		}
+	}
+	c.keys, c.vals = append(c.keys, k), append(c.vals, x)
+	c.walk(x)
+}
+
+func (c *checker) fail(code, value, msg string) {
+	if c.err == nil {
+		c.err = &ValidationError{Code: code, Field: pathString(c.path), Value: value, Msg: msg}
+	}
+}
+
+// pathString writes a field path as the reasons name it: payload.veto_items[1].
+func pathString(path []pathElem) string {
+	var b strings.Builder
+	for i, e := range path {
+		if e.index >= 0 {
+			b.WriteString("[" + strconv.Itoa(e.index) + "]")
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(showRaw(string(e.key)))
+	}
+	return b.String()
+}
+
+// showValue renders a value for a reason: a string quoted with invisible
+// characters escaped, anything else as written; shortened in the middle.
+func showValue(x *fastjson.Value) string {
+	if x.Type() == fastjson.TypeString {
+		return quoteValue(string(x.GetStringBytes()))
+	}
+	return showRaw(string(x.MarshalTo(nil)))
+}
+
+// jsonNumber reports whether b follows the JSON number grammar (RFC 8259 §6).
+func jsonNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		i = skipDigits(b, i)
+	default:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		if j := skipDigits(b, i+1); j > i+1 {
+			i = j
+		} else {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		j := skipDigits(b, i)
+		if j == i {
+			return false
+		}
+		i = j
+	}
+	return i == len(b)
+}
+
+func skipDigits(b []byte, i int) int {
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// notJSON turns a fastjson parse error into a reason that says why in its
+// first words: the innermost cause (fastjson nests one "cannot parse …"
+// per level) and where, shortened.
+func notJSON(err error) *ValidationError {
+	msg := err.Error()
+	if strings.Contains(msg, "too big depth") {
+		return &ValidationError{Code: ReasonTooDeep, Msg: "message nests objects and arrays deeper than " +
+			strconv.Itoa(MaxNesting) + " levels"}
+	}
+	msg = strings.TrimPrefix(msg, "cannot parse JSON: ")
+	near := ""
+	if i := strings.LastIndex(msg, "; unparsed tail: "); i >= 0 {
+		near = msg[i+len("; unparsed tail: "):]
+		msg = msg[:i]
+	}
+	for {
+		i := strings.Index(msg, ": ")
+		if i < 0 || !strings.HasPrefix(msg, "cannot parse ") {
+			break
+		}
+		msg = msg[i+2:]
+	}
+	out := "message is not valid JSON: " + showRaw(msg)
+	if near != "" {
+		out += " near " + showRaw(near)
+	}
+	return &ValidationError{Code: ReasonNotJSON, Msg: out}
+}
