@@ -1,0 +1,127 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	bw "github.com/burdenwatch/burdenwatch"
+	"github.com/burdenwatch/burdenwatch/clickhouse"
+	"github.com/burdenwatch/burdenwatch/kafka"
+	"github.com/burdenwatch/burdenwatch/rules"
+)
+
+// RunConfig configures the whole live service (burdenwatch serve).
+type RunConfig struct {
+	DB      *clickhouse.DB
+	Packs   rules.Packs
+	Follow  FollowConfig
+	BaseURL string
+	// RefreshEvery is how often the reference data (registry, plan list,
+	// calendar …) is re-read; 0 = 30 s.
+	RefreshEvery time.Duration
+	Registerer   prometheus.Registerer
+	Gatherer     prometheus.Gatherer
+	Log          *slog.Logger
+}
+
+// Run serves on ln until ctx ends: it answers 503 until the reference data
+// and the stored inspection events are loaded, follows the events topic
+// from then on and re-reads the reference data periodically. It returns
+// nil after a graceful stop.
+func Run(ctx context.Context, ln net.Listener, cfg RunConfig) error {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.RefreshEvery <= 0 {
+		cfg.RefreshEvery = 30 * time.Second
+	}
+	ix := NewIndex()
+	srv, err := NewServer(Config{
+		Index: ix, Scans: cfg.DB, BaseURL: cfg.BaseURL,
+		Registerer: cfg.Registerer, Gatherer: cfg.Gatherer, Log: cfg.Log,
+		Checks: map[string]func(context.Context) error{
+			"clickhouse": cfg.DB.Ping,
+			"kafka":      func(ctx context.Context) error { return kafka.Ping(ctx, cfg.Follow.Brokers) },
+		},
+	})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 3)
+	go func() { errc <- srv.Serve(ctx, ln) }()
+	go func() { errc <- srv.load(ctx, cfg) }()
+	var first error
+	for range 2 {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+			cancel()
+		}
+	}
+	return first
+}
+
+// load fills the index, then follows the topic and refreshes the
+// reference data until ctx ends.
+func (s *Server) load(ctx context.Context, cfg RunConfig) error {
+	l := ClickHouseLoader{DB: cfg.DB}
+	start := time.Now()
+	if err := LoadReference(ctx, s.cfg.Index, l, cfg.Packs); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Follow(ctx, cfg.Follow) }()
+	if err := LoadInspections(ctx, s.cfg.Index, l); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	st := s.cfg.Index.Stats()
+	s.cfg.Log.Info("verify index loaded", "inspections", st.Inspections, "elapsed", time.Since(start).Round(time.Millisecond))
+	t := time.NewTicker(cfg.RefreshEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return <-done
+		case err := <-done:
+			return err
+		case <-t.C:
+			if err := LoadReference(ctx, s.cfg.Index, l, cfg.Packs); err != nil && !errors.Is(err, context.Canceled) {
+				s.cfg.Log.Warn("refresh reference data; keeping the previous set", "err", err)
+			}
+		}
+	}
+}
+
+// ClickHouseLoader reads the service's data from ClickHouse.
+type ClickHouseLoader struct{ DB *clickhouse.DB }
+
+// ReferenceData reads the current reference data, code registry included.
+func (l ClickHouseLoader) ReferenceData(ctx context.Context) (*bw.ReferenceData, error) {
+	return l.DB.ReferenceData(ctx)
+}
+
+// Inspections reads the stored inspection events (latest version each).
+func (l ClickHouseLoader) Inspections(ctx context.Context, each func([]LoadedInspection)) error {
+	var out []LoadedInspection
+	err := l.DB.LiveInspections(ctx, func(rows []clickhouse.LiveInspection) {
+		out = out[:0]
+		for _, r := range rows {
+			out = append(out, LoadedInspection(r))
+		}
+		each(out)
+	})
+	if err != nil {
+		return fmt.Errorf("read inspections: %w", err)
+	}
+	return nil
+}
