@@ -11,13 +11,7 @@ import (
 	"github.com/burdenwatch/burdenwatch/clickhouse"
 )
 
-var shanghai = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
+var shanghai = bw.Location()
 
 func ts(t testing.TB, s string) time.Time {
 	t.Helper()

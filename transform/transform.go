@@ -1,8 +1,11 @@
-// Package transform computes BurdenWatch's indicators (SPEC §4) and rule
-// results (SPEC §5) for province-years with new data. Each province-year
-// is recomputed completely from its deduplicated events (columnar.Read):
-// year-to-date values depend on earlier months, and recomputing is
-// idempotent, so an incremental run and a full one give the same values.
+// Package transform is the recompute job: it finds the province-years with
+// new data and, for each, reads its deduplicated events
+// (clickhouse.DB.ReadEvents), checks the rules (rules.Evaluate), computes
+// the indicators (indicator.Compute), evaluates and delivers the alerts
+// (alert.Evaluate, Config.Alerts) and writes the results. Each
+// province-year is recomputed completely: year-to-date values depend on
+// earlier months, and recomputing is idempotent, so an incremental run and
+// a full one give the same values.
 package transform
 
 import (
@@ -15,6 +18,7 @@ import (
 	bw "github.com/burdenwatch/burdenwatch"
 	"github.com/burdenwatch/burdenwatch/clickhouse"
 	"github.com/burdenwatch/burdenwatch/columnar"
+	"github.com/burdenwatch/burdenwatch/indicator"
 	"github.com/burdenwatch/burdenwatch/rules"
 )
 
@@ -36,12 +40,17 @@ type Config struct {
 	// computed year.
 	BaselineYears map[string]int
 	// Index configures the burden index; the zero value means
-	// DefaultIndex.
-	Index IndexConfig
+	// indicator.DefaultIndex.
+	Index indicator.IndexConfig
 	// Margin is subtracted from the stored watermark when looking for new
 	// events, so that a batch whose sequence was taken before the last
 	// run's but written after it is not missed. 0 means 5 minutes.
 	Margin time.Duration
+	// Alerts receives the early warnings (SPEC §8.5) of every recomputed
+	// province-year; nil means alerts are neither evaluated nor delivered.
+	Alerts AlertSink
+	// Now dates the alerts (alert.Input.Now); zero means the clock.
+	Now time.Time
 	// Log receives progress; nil means no logging.
 	Log *slog.Logger
 }
@@ -58,7 +67,7 @@ type Summary struct {
 	Latest        map[string]LatestMonth // by province: last month computed
 	ByRule        map[string]int         // active results by rule id
 	CountyNames   map[string]string      // county code → name, of the observation points
-	Results       map[clickhouse.ProvinceYear]*Result
+	Results       map[clickhouse.ProvinceYear]*indicator.Result
 	Took          time.Duration
 }
 
@@ -83,7 +92,7 @@ func Run(ctx context.Context, db *clickhouse.DB, cfg Config) (*Summary, error) {
 		return nil, err
 	}
 	sum := &Summary{ByRule: map[string]int{}, Latest: map[string]LatestMonth{},
-		Results: map[clickhouse.ProvinceYear]*Result{}}
+		Results: map[clickhouse.ProvinceYear]*indicator.Result{}}
 	if len(w.pys) > 0 {
 		if err := recomputeAll(ctx, db, cfg, w.pys, sum); err != nil {
 			return nil, err
@@ -115,7 +124,7 @@ func recomputeAll(ctx context.Context, db *clickhouse.DB, cfg Config, pys []clic
 	return nil
 }
 
-func (s *Summary) add(py clickhouse.ProvinceYear, res *Result, vs []bw.Violation) {
+func (s *Summary) add(py clickhouse.ProvinceYear, res *indicator.Result, vs []bw.Violation) {
 	s.ProvinceYears = append(s.ProvinceYears, py)
 	s.Results[py] = res
 	s.Indicators += len(res.Indicators)
@@ -129,7 +138,7 @@ func (s *Summary) add(py clickhouse.ProvinceYear, res *Result, vs []bw.Violation
 }
 
 // latest ranks the counties by burden index in the last month of res.
-func latest(res *Result) LatestMonth {
+func latest(res *indicator.Result) LatestMonth {
 	var lm LatestMonth
 	for _, in := range res.Indicators {
 		if in.ID != "burden_index" {
@@ -150,24 +159,16 @@ func latest(res *Result) LatestMonth {
 }
 
 // Recompute computes and stores the indicators and rule results of one
-// province-year from its deduplicated events, and returns them.
+// province-year from its deduplicated events, and returns them. The steps,
+// in order: read, rules, indicators, alerts, write.
 func Recompute(ctx context.Context, db *clickhouse.DB, cfg Config, ref *bw.ReferenceData,
-	province string, year int) (*Result, []bw.Violation, error) {
-	loc := bw.Location()
+	province string, year int) (*indicator.Result, []bw.Violation, error) {
 	t0 := time.Now()
-	ev, err := db.ReadEvents(ctx, province, year)
+	ev, docs, err := read(ctx, db, province, year)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer ev.Release()
-	external, err := rules.ExternalDocuments(ev)
-	if err != nil {
-		return nil, nil, fmt.Errorf("transform %s/%d: %w", province, year, err)
-	}
-	docs, err := db.DocumentTimes(ctx, external)
-	if err != nil {
-		return nil, nil, fmt.Errorf("transform %s/%d: %w", province, year, err)
-	}
 	tRead := time.Now()
 	pack := cfg.Packs.For(province)
 	pack.BaselineYear = cfg.baselineYear(pack, province)
@@ -176,22 +177,49 @@ func Recompute(ctx context.Context, db *clickhouse.DB, cfg Config, ref *bw.Refer
 		return nil, nil, fmt.Errorf("transform %s/%d: %w", province, year, err)
 	}
 	tRules := time.Now()
-	res, err := Compute(Input{Events: ev, Ref: ref, Violations: vs, Location: loc,
-		BaselineYear: pack.BaselineYear, Index: cfg.index()})
+	res, err := indicator.Compute(indicator.Input{Events: ev, Ref: ref, Violations: vs,
+		BaselineYear: pack.BaselineYear, Index: cfg.Index})
 	if err != nil {
 		return nil, nil, fmt.Errorf("transform %s/%d: %w", province, year, err)
 	}
 	tCompute := time.Now()
-	if err := db.InsertIndicators(ctx, province, res.Indicators); err != nil {
+	if err := alerts(ctx, cfg, pack, ev, ref, res); err != nil {
 		return nil, nil, fmt.Errorf("transform %s/%d: %w", province, year, err)
 	}
-	if err := db.ReplaceRuleResults(ctx, province, year, res.Counties, vs, res.IssuerNames); err != nil {
+	tAlerts := time.Now()
+	if err := write(ctx, db, province, year, res, vs); err != nil {
 		return nil, nil, fmt.Errorf("transform %s/%d: %w", province, year, err)
 	}
 	logf(cfg, "recomputed", "province", province, "year", year, "events", ev.Len(), "read", tRead.Sub(t0),
-		"rules", tRules.Sub(tRead), "indicators", tCompute.Sub(tRules), "write", time.Since(tCompute),
-		"indicator_rows", len(res.Indicators), "rule_results", len(vs))
+		"rules", tRules.Sub(tRead), "indicators", tCompute.Sub(tRules), "alerts", tAlerts.Sub(tCompute),
+		"write", time.Since(tAlerts), "indicator_rows", len(res.Indicators), "rule_results", len(vs))
 	return res, vs, nil
+}
+
+// read reads the province-year's deduplicated events and the times of the
+// deployment documents outside them that the rules need.
+func read(ctx context.Context, db *clickhouse.DB, province string, year int) (*columnar.Events, rules.DocumentTimes, error) {
+	ev, err := db.ReadEvents(ctx, province, year)
+	if err != nil {
+		return nil, nil, err
+	}
+	external, err := rules.ExternalDocuments(ev)
+	if err == nil {
+		var docs rules.DocumentTimes
+		if docs, err = db.DocumentTimes(ctx, external); err == nil {
+			return ev, docs, nil
+		}
+	}
+	ev.Release()
+	return nil, nil, fmt.Errorf("transform %s/%d: %w", province, year, err)
+}
+
+// write stores the indicators and replaces the rule results.
+func write(ctx context.Context, db *clickhouse.DB, province string, year int, res *indicator.Result, vs []bw.Violation) error {
+	if err := db.InsertIndicators(ctx, province, res.Indicators); err != nil {
+		return err
+	}
+	return db.ReplaceRuleResults(ctx, province, year, res.Counties, vs, res.IssuerNames)
 }
 
 func (cfg Config) evaluator() Evaluator {
@@ -199,13 +227,6 @@ func (cfg Config) evaluator() Evaluator {
 		return cfg.Evaluate
 	}
 	return rules.Evaluate
-}
-
-func (cfg Config) index() IndexConfig {
-	if cfg.Index == (IndexConfig{}) {
-		return DefaultIndex()
-	}
-	return cfg.Index
 }
 
 // baselineYear resolves the province's baseline year: the override, the

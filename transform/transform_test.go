@@ -11,6 +11,7 @@ import (
 	bw "github.com/burdenwatch/burdenwatch"
 	"github.com/burdenwatch/burdenwatch/clickhouse"
 	"github.com/burdenwatch/burdenwatch/columnar"
+	"github.com/burdenwatch/burdenwatch/indicator"
 	"github.com/burdenwatch/burdenwatch/internal/testenv"
 	"github.com/burdenwatch/burdenwatch/rules"
 	"github.com/burdenwatch/burdenwatch/transform"
@@ -131,7 +132,7 @@ func quiet(id string) [4]float64 {
 
 func expected() map[key]bw.Indicator {
 	out := map[key]bw.Indicator{}
-	for _, d := range transform.Definitions() {
+	for _, d := range indicator.Definitions() {
 		for county, vals := range map[string][4]float64{"430102": handComputed()[d.ID], "430103": quiet(d.ID)} {
 			out[key{county, 1, d.ID}] = bw.Indicator{Value: vals[0], YTD: vals[1]}
 			out[key{county, 2, d.ID}] = bw.Indicator{Value: vals[2], YTD: vals[3]}
@@ -141,8 +142,8 @@ func expected() map[key]bw.Indicator {
 }
 
 func TestIndicatorsHandComputed(t *testing.T) {
-	if len(handComputed()) != len(transform.Definitions()) {
-		t.Fatalf("scenario covers %d indicators, %d defined", len(handComputed()), len(transform.Definitions()))
+	if len(handComputed()) != len(indicator.Definitions()) {
+		t.Fatalf("scenario covers %d indicators, %d defined", len(handComputed()), len(indicator.Definitions()))
 	}
 	db, _ := testenv.ClickHouse(t)
 	loadRef(t, db, reference())

@@ -1,4 +1,10 @@
-package transform
+// Package indicator computes the indicators of SPEC §4 — counts, shares,
+// quota use, pace against the baseline year and the burden index — per
+// observation county and month of one province-year, from its
+// deduplicated events and rule results. Compute is pure (no database) and
+// deterministic: every sum is kept in integers (meeting and form time in
+// minutes), so the values do not depend on the order of the events.
+package indicator
 
 import (
 	"fmt"
@@ -21,7 +27,7 @@ const (
 	sDocUpward
 	sDocCascade
 	sMeetings
-	sMeetingHours
+	sMeetingMinutes // person-minutes: duration × attendees
 	sMeetingsVideo
 	sMeetingsNoMeetingDay
 	sInspections
@@ -37,15 +43,16 @@ const (
 	sPledges
 	sForms
 	sFormFields
-	sFormHours
+	sFormMinutes
 	sFormDuplicateFields
 	sFormsOffPlatform
 	sViolations
 	numSums
 )
 
-// sums holds one county-month's (or year-to-date) accumulated values.
-type sums [numSums]float64
+// sums holds one county-month's (or year-to-date) accumulated values, in
+// integers so that their total does not depend on the order of addition.
+type sums [numSums]int64
 
 func (s *sums) add(o *sums) {
 	for i := range s {
@@ -92,7 +99,7 @@ func indicators() []indicator {
 		count("meetings", "参会数", sMeetings),
 		{Definition{"meetings_quota_used", "会议配额使用率", "same"}, quotaUsed(sMeetings, func(q bw.Quota) *int { return q.Meetings })},
 		{Definition{"meetings_over_baseline", "会议数较基数进度比", "same"}, overBaseline(sMeetings, func(b bw.Baseline) *int { return b.Meetings })},
-		count("meeting_hours", "参会人时", sMeetingHours),
+		hours("meeting_hours", "参会人时", sMeetingMinutes),
 		share("meetings_video_share", "视频会议占比", sMeetingsVideo, sMeetings),
 		count("meetings_on_no_meeting_day", "无会日会议数", sMeetingsNoMeetingDay),
 		count("inspections", "督查检查考核数", sInspections),
@@ -110,7 +117,7 @@ func indicators() []indicator {
 		count("pledges", "责任状数", sPledges),
 		count("forms", "填报表格数", sForms),
 		count("form_fields", "填报数据项数", sFormFields),
-		count("form_hours", "填表工时", sFormHours),
+		hours("form_hours", "填表工时", sFormMinutes),
 		share("form_duplicate_share", "重复填报数据项占比", sFormDuplicateFields, sFormFields),
 		count("forms_off_platform", "平台外填报表格数", sFormsOffPlatform),
 		count("violations", "违规问题数", sViolations),
@@ -129,12 +136,21 @@ func Definitions() []Definition {
 }
 
 func count(id, name string, s int) indicator {
-	return indicator{Definition{id, name, "sum"}, func(c *calc) (float64, float64) { return c.m[s], c.y[s] }}
+	return indicator{Definition{id, name, "sum"}, func(c *calc) (float64, float64) {
+		return float64(c.m[s]), float64(c.y[s])
+	}}
+}
+
+// hours is a sum of minutes shown in hours.
+func hours(id, name string, s int) indicator {
+	return indicator{Definition{id, name, "sum"}, func(c *calc) (float64, float64) {
+		return float64(c.m[s]) / 60, float64(c.y[s]) / 60
+	}}
 }
 
 func share(id, name string, num, den int) indicator {
 	return indicator{Definition{id, name, "ratio"}, func(c *calc) (float64, float64) {
-		return ratio(c.m[num], c.m[den]), ratio(c.y[num], c.y[den])
+		return ratio(float64(c.m[num]), float64(c.m[den])), ratio(float64(c.y[num]), float64(c.y[den]))
 	}}
 }
 
@@ -153,7 +169,7 @@ func quotaUsed(s int, field func(bw.Quota) *int) indicatorFunc {
 		if q == nil {
 			return math.NaN(), math.NaN()
 		}
-		v := ratio(c.y[s], float64(*q))
+		v := ratio(float64(c.y[s]), float64(*q))
 		return v, v
 	}
 }
@@ -166,7 +182,7 @@ func overBaseline(s int, field func(bw.Baseline) *int) indicatorFunc {
 		if b == nil {
 			return math.NaN(), math.NaN()
 		}
-		v := ratio(c.y[s], float64(*b)*float64(c.month)/12)
+		v := ratio(float64(c.y[s]), float64(*b)*float64(c.month)/12)
 		return v, v
 	}
 }
@@ -176,9 +192,9 @@ type Input struct {
 	Events       *columnar.Events
 	Ref          *bw.ReferenceData
 	Violations   []bw.Violation
-	BaselineYear int // 0: the latest baseline year before Events.Year, per county
-	Index        IndexConfig
-	Location     *time.Location // Asia/Shanghai
+	BaselineYear int            // 0: the latest baseline year before Events.Year, per county
+	Index        IndexConfig    // the zero value means DefaultIndex
+	Location     *time.Location // nil: bw.Location()
 }
 
 // Result is the indicators of one province-year.
@@ -198,6 +214,12 @@ func Compute(in Input) (*Result, error) {
 		if err := acc.addRecord(rec); err != nil {
 			return nil, err
 		}
+	}
+	if in.Location == nil {
+		in.Location = bw.Location()
+	}
+	if in.Index == (IndexConfig{}) {
+		in.Index = DefaultIndex()
 	}
 	acc.addViolations(in.Violations, in.Location)
 	return acc.result(in), nil
@@ -270,7 +292,7 @@ type cols struct {
 func bindCols(rec arrow.Record) (c cols, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("transform: record batch does not match columnar.Schema: %v", r)
+			err = fmt.Errorf("indicator: record batch does not match columnar.Schema: %v", r)
 		}
 	}()
 	str := func(i int) *array.String { return rec.Column(i).(*array.String) }
@@ -307,7 +329,7 @@ func (a *accumulator) addRecord(rec arrow.Record) error {
 		}
 		m := int(c.month.Value(i))
 		if m < 1 || m > 12 {
-			return fmt.Errorf("transform: event %s: month %d out of range", c.id.Value(i), m)
+			return fmt.Errorf("indicator: event %s: month %d out of range", c.id.Value(i), m)
 		}
 		a.lastMonth = max(a.lastMonth, m)
 		a.addEvent(&c, i, &cs[m-1])
@@ -336,9 +358,9 @@ func (a *accumulator) addDocument(c *cols, i int, s *sums) {
 	if c.docType.Value(i) == "policy" && c.pages.Value(i) > 10 {
 		s[sDocLong]++
 	}
-	s[sDocUpward] += b2f(c.upward.Value(i))
-	s[sDocCascade] += b2f(c.supporting.Value(i))
-	s[sPledges] += float64(c.pledges.Value(i))
+	s[sDocUpward] += b2i(c.upward.Value(i))
+	s[sDocCascade] += b2i(c.supporting.Value(i))
+	s[sPledges] += int64(c.pledges.Value(i))
 	start, end := c.veto.ValueOffsets(i)
 	for j := start; j < end; j++ {
 		s[sVetoNew]++
@@ -350,7 +372,7 @@ func (a *accumulator) addDocument(c *cols, i int, s *sums) {
 
 func (a *accumulator) addMeeting(c *cols, i int, s *sums) {
 	s[sMeetings]++
-	s[sMeetingHours] += float64(c.duration.Value(i)) * float64(c.attendees.Value(i)) / 60
+	s[sMeetingMinutes] += int64(c.duration.Value(i)) * int64(c.attendees.Value(i))
 	if c.format.Value(i) == "video" {
 		s[sMeetingsVideo]++
 	}
@@ -377,21 +399,21 @@ func (a *accumulator) addInspection(c *cols, i int, s *sums) {
 	if c.inspCode.Value(i) == "" {
 		s[sUncoded]++
 	}
-	s[sAccompanying] += float64(c.accompanying.Value(i))
-	s[sMaterials] += float64(c.materials.Value(i))
+	s[sAccompanying] += int64(c.accompanying.Value(i))
+	s[sMaterials] += int64(c.materials.Value(i))
 }
 
 func (a *accumulator) addForm(c *cols, i int, s *sums) {
 	s[sForms]++
-	s[sFormFields] += float64(c.fields.Value(i))
-	s[sFormDuplicateFields] += float64(c.dupFields.Value(i))
-	s[sFormHours] += float64(c.estMinutes.Value(i)) / 60
+	s[sFormFields] += int64(c.fields.Value(i))
+	s[sFormDuplicateFields] += int64(c.dupFields.Value(i))
+	s[sFormMinutes] += int64(c.estMinutes.Value(i))
 	if !c.viaPlatform.Value(i) {
 		s[sFormsOffPlatform]++
 	}
 }
 
-func b2f(b bool) float64 {
+func b2i(b bool) int64 {
 	if b {
 		return 1
 	}

@@ -1,4 +1,4 @@
-package transform
+package indicator
 
 // IndexConfig configures the burden index (基层负担指数), a composite 0–100
 // of five components. Each component x is divided by its reference level
@@ -55,10 +55,11 @@ func burdenIndex(c *calc) (float64, float64) {
 	} else if b := c.baseline.Documents; b != nil && *b > 0 {
 		docRef = float64(*b) / 12
 	}
-	value := c.index.compose(docRef, c.m[sDocuments], c.m[sMeetingHours], c.m[sOnsite]+c.m[sGrassroots],
-		c.m[sFormHours], c.m[sViolations])
-	ytd := c.index.compose(docRef, c.y[sDocuments]/m, c.y[sMeetingHours]/m, (c.y[sOnsite]+c.y[sGrassroots])/m,
-		c.y[sFormHours]/m, c.y[sViolations]/m)
+	f := func(s *sums, i int) float64 { return float64(s[i]) }
+	value := c.index.compose(docRef, f(c.m, sDocuments), f(c.m, sMeetingMinutes)/60, f(c.m, sOnsite)+f(c.m, sGrassroots),
+		f(c.m, sFormMinutes)/60, f(c.m, sViolations))
+	ytd := c.index.compose(docRef, f(c.y, sDocuments)/m, f(c.y, sMeetingMinutes)/60/m, (f(c.y, sOnsite)+f(c.y, sGrassroots))/m,
+		f(c.y, sFormMinutes)/60/m, f(c.y, sViolations)/m)
 	return value, ytd
 }
 

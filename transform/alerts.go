@@ -1,0 +1,50 @@
+package transform
+
+import (
+	"context"
+	"fmt"
+
+	bw "github.com/burdenwatch/burdenwatch"
+	"github.com/burdenwatch/burdenwatch/alert"
+	"github.com/burdenwatch/burdenwatch/columnar"
+	"github.com/burdenwatch/burdenwatch/indicator"
+	"github.com/burdenwatch/burdenwatch/rules"
+)
+
+// AlertSink receives the alerts of each recomputed province-year; an
+// alert.Sink satisfies it.
+type AlertSink interface {
+	Deliver(ctx context.Context, alerts []bw.Alert) error
+}
+
+// alerts is the alerts step: it evaluates the early warnings of the
+// province-year (alert.Evaluate) and hands them to Config.Alerts; without
+// a sink there is nothing to deliver them to and nothing is evaluated.
+func alerts(ctx context.Context, cfg Config, pack rules.Pack, ev *columnar.Events, ref *bw.ReferenceData,
+	res *indicator.Result) error {
+	if cfg.Alerts == nil {
+		return nil
+	}
+	as := alert.Evaluate(alert.Input{Province: ev.Province, Year: ev.Year, Events: ev, Ref: ref,
+		Indicators: res.Indicators, Params: alertParams(pack), Now: cfg.Now})
+	if err := cfg.Alerts.Deliver(ctx, as); err != nil {
+		return fmt.Errorf("deliver %d alerts: %w", len(as), err)
+	}
+	return nil
+}
+
+// alertParams are the caps and baseline year of the pack, 0 for a cap
+// whose rule the pack disables.
+func alertParams(pack rules.Pack) alert.Params {
+	if len(pack.Rules) == 0 {
+		pack.Rules = rules.DefaultPack().Rules
+	}
+	limit := func(id string) int {
+		if r, ok := pack.Rule(id); ok && r.Enabled {
+			return int(r.Param(rules.ParamMax))
+		}
+		return 0
+	}
+	return alert.Params{ComprehensiveCap: limit(rules.InspectionComprehensiveCap),
+		AppraisalCap: limit(rules.InspectionAppraisalCap), BaselineYear: pack.BaselineYear}
+}
