@@ -221,7 +221,7 @@ func (e *evaluation) overBaseline(county, indicator string, m int, ytd, baseline
 		return v
 	}
 	if baseline == 0 {
-		return math.Inf(1)
+		return math.NaN() // undefined, as the indicator: no notice
 	}
 	return ytd / (baseline * float64(m) / 12)
 }
