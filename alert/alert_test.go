@@ -12,6 +12,7 @@ import (
 
 	bw "github.com/burdenwatch/burdenwatch"
 	"github.com/burdenwatch/burdenwatch/columnar"
+	"github.com/burdenwatch/burdenwatch/rules"
 )
 
 var cst = shanghai()
@@ -245,4 +246,18 @@ func sameAlert(a, b bw.Alert) bool {
 	return a.ID == b.ID && a.Level == b.Level && a.ProvinceCode == b.ProvinceCode && a.CountyCode == b.CountyCode &&
 		a.Year == b.Year && a.Scope == b.Scope && a.Value == b.Value && a.Limit == b.Limit && a.Projected == b.Projected &&
 		a.Month.Equal(b.Month) && a.FirstSeen.Equal(b.FirstSeen)
+}
+
+func TestParamsFromPack(t *testing.T) {
+	p := ParamsFromPack(rules.DefaultPack())
+	if p.ComprehensiveCap != 1 || p.AppraisalCap != 2 || p.BaselineYear != 0 {
+		t.Errorf("central pack params = %+v, want caps 1 and 2 (SD 7), no baseline year", p)
+	}
+	packs, err := rules.ShippedPacks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ParamsFromPack(packs.For("43")); got.BaselineYear != 2024 || got.ComprehensiveCap != 1 || got.AppraisalCap != 2 {
+		t.Errorf("Hunan params = %+v, want baseline year 2024", got)
+	}
 }
