@@ -1,152 +1,161 @@
-// Package config holds BurdenWatch's one configuration struct and loads it
-// from command-line flags, environment variables BURDENWATCH_<FLAG> and an
-// optional file of KEY=VALUE lines, in that order of precedence.
+// Package config resolves a command's flags from three more sources than
+// the command line: the environment (BURDENWATCH_<COMMAND>_<FLAG>, then
+// BURDENWATCH_<FLAG>), a file of KEY=VALUE lines named by --config or
+// BURDENWATCH_CONFIG, and the flag's default, in that order of precedence.
+//
+// It knows no command's settings: every command binds its flags to the
+// options struct of the package it drives, and Resolve fills the flags
+// the command line left unset.
 package config
 
 import (
 	"bufio"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
-	"time"
+
+	"github.com/spf13/pflag"
 )
 
-// Config is every setting of every subcommand. Each subcommand registers the
-// flags it uses.
-type Config struct {
-	// Connections.
-	Brokers    string // comma-separated host:port
-	Topic      string
-	Group      string
-	ClickHouse string // clickhouse://user:password@host:port/database
+// Prefix starts every environment variable BurdenWatch reads.
+const Prefix = "BURDENWATCH_"
 
-	// Embedded broker.
-	Listen         string
-	BrokerDataDir  string
-	Partitions     int
-	Retention      time.Duration
-	RetentionBytes int64
+// FileFlag is the name of the flag that names the configuration file.
+const FileFlag = "config"
 
-	// Ingest.
-	UntilIdle     bool
-	IdleTimeout   time.Duration
-	BatchSize     int
-	FlushInterval time.Duration
-	Workers       int
+// Flag annotations (pflag.Flag.Annotations keys).
+const (
+	annotLocal  = "burdenwatch/local"    // only BURDENWATCH_<COMMAND>_<FLAG>
+	annotSecret = "burdenwatch/secret"   // value never echoed
+	annotNoCLI  = "burdenwatch/env-only" // refused on the command line
+)
 
-	// Simulation.
-	Province       string
-	Year           int
-	Seed           int64
-	Scale          float64
-	ViolationShare float64
-	MalformedShare float64
-	DuplicateShare float64
-	RevisionShare  float64
-	LateShare      float64
-	RefData        string // directory of reference CSVs
+// EnvName is the variable every command reads for a flag:
+// BURDENWATCH_<FLAG>, upper case, "-" → "_".
+func EnvName(flag string) string { return Prefix + envWord(flag) }
 
-	// Transform, report, export, dashboards.
-	Month     string // YYYY-MM
-	Follow    bool
-	Full      bool
-	RulePacks string
-	Out       string
-	Redact    bool
-
-	GrafanaURL   string
-	GrafanaToken string
-	Datasource   string
-
-	ConfigFile string
+// CommandEnvName is the variable only the named command reads for a flag:
+// BURDENWATCH_<COMMAND>_<FLAG>.
+func CommandEnvName(command, flag string) string {
+	return Prefix + envWord(command) + "_" + envWord(flag)
 }
 
-// Defaults returns the configuration of a local development stack.
-func Defaults() Config {
-	return Config{
-		Brokers:        "127.0.0.1:9092",
-		Topic:          "burden.events",
-		Group:          "burdenwatch",
-		ClickHouse:     "clickhouse://default:@127.0.0.1:19000/burdenwatch",
-		Listen:         "127.0.0.1:9092",
-		BrokerDataDir:  "var/broker",
-		Partitions:     4,
-		Retention:      7 * 24 * time.Hour,
-		RetentionBytes: 2 << 30,
-		IdleTimeout:    2 * time.Second,
-		BatchSize:      100000,
-		FlushInterval:  time.Second,
-		Workers:        2,
-		Province:       "43",
-		Year:           2025,
-		Seed:           1,
-		Scale:          1,
-		ViolationShare: 0.05,
-		MalformedShare: 0.01,
-		DuplicateShare: 0.01,
-		RevisionShare:  0.02,
-		LateShare:      0.03,
-		RefData:        "refdata/default",
-		RulePacks:      "rules/packs",
-		Out:            "out",
-		Datasource:     "grafana-clickhouse-datasource",
-	}
+func envWord(s string) string {
+	return strings.ToUpper(strings.NewReplacer("-", "_", " ", "_").Replace(s))
 }
 
-// BrokerList splits Brokers into addresses.
-func (c *Config) BrokerList() []string {
-	var out []string
-	for _, b := range strings.Split(c.Brokers, ",") {
-		if b = strings.TrimSpace(b); b != "" {
-			out = append(out, b)
+// Local marks flags whose meaning is the command's own (the same name
+// means something else in another command, e.g. --listen of broker and
+// serve): they read only BURDENWATCH_<COMMAND>_<FLAG>.
+func Local(fs *pflag.FlagSet, names ...string) { annotate(fs, annotLocal, names) }
+
+// Secret marks flags whose values are never shown in an error message.
+func Secret(fs *pflag.FlagSet, names ...string) { annotate(fs, annotSecret, names) }
+
+// EnvOnly marks flags that must not be given on the command line, where
+// every local user sees them in the process list (passwords): Resolve
+// refuses them there and reads them from the environment or the file. They
+// are also secret.
+func EnvOnly(fs *pflag.FlagSet, names ...string) {
+	annotate(fs, annotNoCLI, names)
+	annotate(fs, annotSecret, names)
+}
+
+func annotate(fs *pflag.FlagSet, key string, names []string) {
+	for _, n := range names {
+		if err := fs.SetAnnotation(n, key, []string{"true"}); err != nil {
+			panic(fmt.Sprintf("config: %v", err)) // a programming error: the flag is not registered
 		}
 	}
-	return out
 }
 
-// Parse parses args into fs, then fills every flag not given on the command
-// line from the environment (BURDENWATCH_<FLAG>, upper case, "-" → "_") or,
-// failing that, from the file named by --config / BURDENWATCH_CONFIG.
-func Parse(fs *flag.FlagSet, args []string, getenv func(string) string) error {
-	if err := fs.Parse(args); err != nil {
-		return err
+func has(f *pflag.Flag, key string) bool { _, ok := f.Annotations[key]; return ok }
+
+// IsEnvOnly reports whether the flag is marked EnvOnly.
+func IsEnvOnly(f *pflag.Flag) bool { return has(f, annotNoCLI) }
+
+// Keys returns the variables flag f of the command reads, the first found
+// winning: BURDENWATCH_<COMMAND>_<FLAG>, then BURDENWATCH_<FLAG> unless the
+// flag is Local. Deprecated aliases and the help, version and config flags
+// read none.
+func Keys(command string, f *pflag.Flag) []string {
+	switch {
+	case f.Deprecated != "", f.Name == "help", f.Name == "version", f.Name == FileFlag:
+		return nil
+	case command == "":
+		return []string{EnvName(f.Name)}
+	case has(f, annotLocal):
+		return []string{CommandEnvName(command, f.Name)}
 	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	file, err := fileValues(fs, given, getenv)
+	return []string{CommandEnvName(command, f.Name), EnvName(f.Name)}
+}
+
+// Resolve fills every flag of fs that the command line did not set, from
+// the environment (getenv) or else the configuration file (--config, or
+// BURDENWATCH_CONFIG), as Keys says. An empty value counts as unset. Errors
+// name the variable or the file, line and key; they show the value only
+// for flags that are not Secret and never for a file's lines.
+func Resolve(fs *pflag.FlagSet, command string, getenv func(string) string) error {
+	var errs []error
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Changed && has(f, annotNoCLI) {
+			errs = append(errs, fmt.Errorf("--%s 不能在命令行给出（本机其他用户可在进程列表中看到）；请用环境变量 %s 或 --config 文件",
+				f.Name, Keys(command, f)[len(Keys(command, f))-1]))
+		}
+	})
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	file, err := readConfig(fs, getenv)
 	if err != nil {
 		return err
 	}
-	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		if given[f.Name] {
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Changed {
 			return
 		}
-		key := EnvName(f.Name)
-		v, ok := getenv(key), true
-		if v == "" {
-			v, ok = file[key]
-		}
-		if !ok || v == "" {
-			return
-		}
-		if err := fs.Set(f.Name, v); err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: %w", key, v, err))
+		if err := fill(fs, f, Keys(command, f), getenv, file); err != nil {
+			errs = append(errs, err)
 		}
 	})
 	return errors.Join(errs...)
 }
 
-// EnvName is the environment variable of a flag.
-func EnvName(flagName string) string {
-	return "BURDENWATCH_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+// fill sets f from the first of keys found in the environment, else in
+// the file.
+func fill(fs *pflag.FlagSet, f *pflag.Flag, keys []string, getenv func(string) string, file *File) error {
+	for _, k := range keys {
+		if v := getenv(k); v != "" {
+			if err := fs.Set(f.Name, v); err != nil {
+				if has(f, annotSecret) {
+					return fmt.Errorf("环境变量 %s: 不是有效的 --%s 值（%s）", k, f.Name, f.Value.Type())
+				}
+				return fmt.Errorf("环境变量 %s=%q: 不是有效的 --%s 值（%s）", k, v, f.Name, f.Value.Type())
+			}
+			return nil
+		}
+	}
+	if file == nil {
+		return nil
+	}
+	for _, k := range keys {
+		if e, ok := file.Values[k]; ok && e.Value != "" {
+			if err := fs.Set(f.Name, e.Value); err != nil {
+				return fmt.Errorf("配置文件 %s 第 %d 行: %s 不是有效的 --%s 值（%s）", file.Path, e.Line, k, f.Name, f.Value.Type())
+			}
+			return nil
+		}
+	}
+	return nil
 }
 
-func fileValues(fs *flag.FlagSet, given map[string]bool, getenv func(string) string) (map[string]string, error) {
-	path := getenv(EnvName("config"))
-	if f := fs.Lookup("config"); f != nil && given["config"] {
+// readConfig reads the file named by the config flag, or by
+// BURDENWATCH_CONFIG when the flag is not given; nil when neither is.
+func readConfig(fs *pflag.FlagSet, getenv func(string) string) (*File, error) {
+	path := getenv(EnvName(FileFlag))
+	if f := fs.Lookup(FileFlag); f != nil && f.Changed {
 		path = f.Value.String()
 	}
 	if path == "" {
@@ -155,15 +164,33 @@ func fileValues(fs *flag.FlagSet, given map[string]bool, getenv func(string) str
 	return ReadFile(path)
 }
 
-// ReadFile reads KEY=VALUE lines; blank lines and lines starting with # are
-// skipped, and keys may be flag names or BURDENWATCH_ variables.
-func ReadFile(path string) (map[string]string, error) {
+// File is a parsed configuration file.
+type File struct {
+	Path   string
+	Values map[string]Entry // by variable name, BURDENWATCH_…
+}
+
+// Entry is one KEY=VALUE line of a File.
+type Entry struct {
+	Value string
+	Line  int
+}
+
+var keyPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
+
+// ReadFile reads KEY=VALUE lines. Blank lines and lines starting with #
+// are skipped; a key is a flag name (topic, batch-size) or a variable
+// (BURDENWATCH_TOPIC, BURDENWATCH_INGEST_TOPIC); a value may be quoted
+// with "". Keys no command reads are ignored (one file serves every
+// command). Errors name the file, the line and at most the key, never a
+// value: the file may hold passwords.
+func ReadFile(path string) (*File, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("config file: %w", err)
+		return nil, fmt.Errorf("配置文件: %w", err)
 	}
 	defer f.Close()
-	out := map[string]string{}
+	out := &File{Path: path, Values: map[string]Entry{}}
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
@@ -171,17 +198,27 @@ func ReadFile(path string) (map[string]string, error) {
 			continue
 		}
 		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			return nil, fmt.Errorf("config file %s:%d: %q is not KEY=VALUE", path, n, line)
-		}
 		k = strings.TrimSpace(k)
-		if !strings.HasPrefix(k, "BURDENWATCH_") {
+		if !ok {
+			return nil, fmt.Errorf("配置文件 %s 第 %d 行: 不是 KEY=VALUE 格式", path, n)
+		}
+		if !keyPattern.MatchString(k) {
+			return nil, fmt.Errorf("配置文件 %s 第 %d 行: 键名无效（只能含字母、数字、_ 和 -）", path, n)
+		}
+		if !strings.HasPrefix(k, Prefix) {
 			k = EnvName(k)
 		}
-		out[k] = strings.Trim(strings.TrimSpace(v), `"`)
+		out.Values[k] = Entry{Value: unquote(strings.TrimSpace(v)), Line: n}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("config file %s: %w", path, err)
+		return nil, fmt.Errorf("配置文件 %s: %w", path, err)
 	}
 	return out, nil
+}
+
+func unquote(v string) string {
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		return v[1 : len(v)-1]
+	}
+	return v
 }

@@ -1,12 +1,11 @@
 package main
 
 import (
-	"context"
-	"flag"
 	"fmt"
 	"io"
 
-	"github.com/burdenwatch/burdenwatch/clickhouse"
+	"github.com/spf13/cobra"
+
 	"github.com/burdenwatch/burdenwatch/config"
 	"github.com/burdenwatch/burdenwatch/export"
 )
@@ -15,38 +14,39 @@ import (
 // its own, because the export replaces its output directory as a whole.
 const defaultExportDir = "out/parquet"
 
-func exportCommand() command {
-	return command{
-		name:    "export",
-		summary: "导出供研究使用的 Parquet 数据集（按月分区，附数据字典）",
-		flags: func(fs *flag.FlagSet, c *config.Config) {
-			connectionFlags(fs, c, false, true)
-			fs.StringVar(&c.Out, "out", defaultExportDir, "输出目录（整体替换；已存在时须为空目录或之前的导出结果）")
-			fs.StringVar(&c.Province, "province", "", "只导出该省（两位行政区划代码，如 43）；为空导出全部")
-			fs.StringVar(&c.Month, "month", "", "只导出该月（YYYY-MM）；为空导出全部月份")
-			fs.BoolVar(&c.Redact, "redact", c.Redact, "脱敏：省略机关名称、标题、主题、文号、来源系统等名称和自由文本字段，用于公开发布")
+func exportCommand(a *app) *cobra.Command {
+	opts := export.Options{Dir: defaultExportDir}
+	var ch clickhouseFlags
+	cmd := &cobra.Command{
+		Use:   "export",
+		Short: "导出供研究使用的 Parquet 数据集（按月分区，附数据字典）",
+		Long: "导出供研究使用的 Parquet 数据集：负担事件、指标和规则结果，按月分区（Hive 风格），附数据字典。" +
+			"输出目录整体替换；--redact 省略名称和自由文本字段，用于公开发布。",
+		Example: "  burdenwatch export\n  burdenwatch export --redact --out out/parquet-public\n  burdenwatch export --province 43 --month 2025-12",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := ch.open(cmd.Context(), false)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			opts.Log = a.log
+			sum, err := export.Export(cmd.Context(), db, opts)
+			if err != nil {
+				return err
+			}
+			printExportSummary(a.stdout, sum)
+			return nil
 		},
-		run: runExport,
 	}
-}
-
-func runExport(ctx context.Context, e *env, args []string) error {
-	if len(args) > 0 {
-		return fmt.Errorf("unexpected argument %q (use --out DIR)", args[0])
-	}
-	db, err := clickhouse.Open(ctx, e.cfg.ClickHouse, false)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	sum, err := export.Export(ctx, db, export.Options{
-		Dir: e.cfg.Out, Province: e.cfg.Province, Month: e.cfg.Month, Redact: e.cfg.Redact, Log: e.log,
-	})
-	if err != nil {
-		return err
-	}
-	printExportSummary(e.stdout, sum)
-	return nil
+	fs := cmd.Flags()
+	ch.register(fs)
+	fs.StringVar(&opts.Dir, "out", opts.Dir, "输出`目录`（整体替换；已存在时须为空目录或之前的导出结果）")
+	fs.StringVar(&opts.Province, "province", "", "只导出该省（两位行政区划代码，如 43）；为空导出全部")
+	fs.StringVar(&opts.Month, "month", "", "只导出该月（`YYYY-MM`）；为空导出全部月份")
+	fs.BoolVar(&opts.Redact, "redact", false, "脱敏：省略机关名称、标题、主题、文号、来源系统等名称和自由文本字段，用于公开发布")
+	config.Local(fs, "out")
+	return cmd
 }
 
 // tableNames are the Chinese names of the exported tables.

@@ -64,7 +64,10 @@ func runIngest(ctx context.Context, a *app, cfg ingest.Config, brokers []string,
 	var current atomic.Pointer[map[string]bw.ObservationPoint]
 	current.Store(&points)
 	go refreshPoints(ctx, a, db, &current)
-	cons := kafka.NewConsumer(brokers, cfg.Topic, cfg.Group, a.log)
+	cons, err := kafka.NewConsumer(kafka.ConsumerConfig{Brokers: brokers, Topic: cfg.Topic, Group: cfg.Group, Log: a.log})
+	if err != nil {
+		return err
+	}
 	defer cons.Close()
 	cfg.Lag = func(ctx context.Context) (int64, error) { return kafka.Lag(ctx, brokers, cfg.Topic, cfg.Group) }
 	cfg.Points = func() map[string]bw.ObservationPoint { return *current.Load() }

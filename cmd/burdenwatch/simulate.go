@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -11,55 +10,66 @@ import (
 	"sort"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	bw "github.com/burdenwatch/burdenwatch"
-	"github.com/burdenwatch/burdenwatch/config"
 	"github.com/burdenwatch/burdenwatch/kafka"
 	"github.com/burdenwatch/burdenwatch/refdata"
 	"github.com/burdenwatch/burdenwatch/sim"
 )
 
-func simulateCommand() command {
-	return command{
-		name:    "simulate",
-		summary: "向 Kafka 发布一个模拟省份一年的负担事件（含违规、格式错误、重复和更正）",
-		flags: func(fs *flag.FlagSet, c *config.Config) {
-			connectionFlags(fs, c, true, false)
-			fs.StringVar(&c.Province, "province", c.Province, "省份代码：43 湖南、37 山东、22 吉林、33 浙江")
-			fs.IntVar(&c.Year, "year", c.Year, "模拟年份")
-			fs.Int64Var(&c.Seed, "seed", c.Seed, "随机种子（相同种子生成相同事件）")
-			fs.Float64Var(&c.Scale, "scale", c.Scale, "事件量倍数（1 = 真实规模）")
-			fs.Float64Var(&c.ViolationShare, "violation-share", c.ViolationShare, "违规事件比例")
-			fs.Float64Var(&c.MalformedShare, "malformed-share", c.MalformedShare, "格式错误消息比例")
-			fs.Float64Var(&c.DuplicateShare, "duplicate-share", c.DuplicateShare, "重复投递比例")
-			fs.Float64Var(&c.RevisionShare, "revision-share", c.RevisionShare, "更正（新 revision）比例")
-			fs.Float64Var(&c.LateShare, "late-share", c.LateShare, "迟报（发生后 1–5 周才发布）比例")
-			fs.StringVar(&c.RefData, "refdata", c.RefData, "参考数据目录（观测点、计划清单、发文单位）")
-			fs.StringVar(&c.Out, "file", "", "写入 JSON 行文件而不发布到 Kafka（用于基准测试）")
-		},
-		run: runSimulate,
+func simulateCommand(a *app) *cobra.Command {
+	cfg := sim.DefaultConfig("43")
+	var o simOutput
+	refDir := "refdata/default"
+	cmd := &cobra.Command{
+		Use:   "simulate",
+		Short: "向 Kafka 发布一个模拟省份一年的负担事件（含违规、格式错误、重复和更正）",
+		Long: "生成一个省份一年的模拟负担事件（真实的观测县、季节性、注入的违规、格式错误、重复投递、更正和迟报）" +
+			"并发布到 Kafka，或用 --file 写入 JSON 行文件。相同的种子生成相同的事件。",
+		Example: "  burdenwatch simulate\n  burdenwatch simulate --province 33 --year 2025 --seed 7\n" +
+			"  burdenwatch simulate --scale 30 --file var/bench/events.jsonl",
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runSimulate(cmd.Context(), a, cfg, refDir, o) },
 	}
+	fs := cmd.Flags()
+	brokersFlag(fs, &o.brokers)
+	topicFlag(fs, &o.topic, "事件主题")
+	fs.StringVar(&cfg.Province, "province", cfg.Province, "省份代码：43 湖南、37 山东、22 吉林、33 浙江")
+	fs.IntVar(&cfg.Year, "year", cfg.Year, "模拟年份")
+	fs.Int64Var(&cfg.Seed, "seed", cfg.Seed, "随机种子（相同种子生成相同事件）")
+	fs.Float64Var(&cfg.Scale, "scale", cfg.Scale, "事件量倍数（1 = 真实规模）")
+	fs.Float64Var(&cfg.ViolationShare, "violation-share", cfg.ViolationShare, "违规事件比例")
+	fs.Float64Var(&cfg.MalformedShare, "malformed-share", cfg.MalformedShare, "格式错误消息比例")
+	fs.Float64Var(&cfg.DuplicateShare, "duplicate-share", cfg.DuplicateShare, "重复投递比例")
+	fs.Float64Var(&cfg.RevisionShare, "revision-share", cfg.RevisionShare, "更正（新 revision）比例")
+	fs.Float64Var(&cfg.LateShare, "late-share", cfg.LateShare, "迟报（发生后 1–5 周才发布）比例")
+	fs.StringVar(&refDir, "refdata", refDir, "参考数据目录（观测点、计划清单、发文单位）")
+	fs.StringVar(&o.file, "file", "", "写入 JSON 行 `文件` 而不发布到 Kafka（用于基准测试）")
+	return cmd
 }
 
-func runSimulate(ctx context.Context, e *env, _ []string) error {
-	ref, err := refdata.ParseDir(e.cfg.RefData)
+// simOutput is where simulate sends its messages.
+type simOutput struct {
+	brokers, topic string
+	file           string // JSON lines instead of Kafka when set
+}
+
+func runSimulate(ctx context.Context, a *app, cfg sim.Config, refDir string, o simOutput) error {
+	ref, err := refdata.ParseDir(refDir)
 	if err != nil {
 		return err
 	}
-	issuers, err := refdata.ParseIssuers(filepath.Join(e.cfg.RefData, "issuers.csv"))
+	issuers, err := refdata.ParseIssuers(filepath.Join(refDir, "issuers.csv"))
 	if err != nil {
 		return err
 	}
-	cfg := sim.DefaultConfig(e.cfg.Province)
-	cfg.Year, cfg.Seed, cfg.Scale = e.cfg.Year, e.cfg.Seed, e.cfg.Scale
-	cfg.ViolationShare, cfg.MalformedShare = e.cfg.ViolationShare, e.cfg.MalformedShare
-	cfg.DuplicateShare, cfg.RevisionShare = e.cfg.DuplicateShare, e.cfg.RevisionShare
-	cfg.LateShare = e.cfg.LateShare
-	sink, err := newMessageSink(ctx, e)
+	sink, err := newMessageSink(ctx, o)
 	if err != nil {
 		return err
 	}
 	t0 := time.Now()
-	progress := newProgress(e.stderr)
+	progress := newProgress(a.stderr)
 	st, err := sim.Generate(ref, issuers, cfg, func(m sim.Message) error {
 		progress.tick()
 		return sink.add(kafka.Message{Key: m.Key, Value: m.Value})
@@ -70,7 +80,7 @@ func runSimulate(ctx context.Context, e *env, _ []string) error {
 	if err != nil {
 		return err
 	}
-	printSimSummary(e.stdout, e.cfg.Province, e.cfg.Year, st, time.Since(t0))
+	printSimSummary(a.stdout, cfg.Province, cfg.Year, st, time.Since(t0))
 	return nil
 }
 
@@ -84,23 +94,24 @@ type messageSink struct {
 	buf  []kafka.Message
 }
 
-func newMessageSink(ctx context.Context, e *env) (*messageSink, error) {
+func newMessageSink(ctx context.Context, o simOutput) (*messageSink, error) {
 	s := &messageSink{ctx: ctx}
-	if e.cfg.Out != "" {
-		if err := os.MkdirAll(filepath.Dir(e.cfg.Out), 0o755); err != nil {
+	if o.file != "" {
+		if err := os.MkdirAll(filepath.Dir(o.file), 0o755); err != nil {
 			return nil, err
 		}
-		f, err := os.Create(e.cfg.Out)
+		f, err := os.Create(o.file)
 		if err != nil {
-			return nil, fmt.Errorf("create %s: %w", e.cfg.Out, err)
+			return nil, fmt.Errorf("create %s: %w", o.file, err)
 		}
 		s.file, s.w = f, bufio.NewWriterSize(f, 1<<20)
 		return s, nil
 	}
-	if err := kafka.Ping(ctx, e.cfg.BrokerList()); err != nil {
+	brokers := splitList(o.brokers)
+	if err := kafka.Ping(ctx, brokers); err != nil {
 		return nil, err
 	}
-	s.pub = kafka.NewPublisher(e.cfg.BrokerList(), e.cfg.Topic)
+	s.pub = kafka.NewPublisher(brokers, o.topic)
 	return s, nil
 }
 

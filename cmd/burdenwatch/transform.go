@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -11,8 +10,8 @@ import (
 	"sort"
 	"time"
 
-	"github.com/burdenwatch/burdenwatch/clickhouse"
-	"github.com/burdenwatch/burdenwatch/config"
+	"github.com/spf13/cobra"
+
 	"github.com/burdenwatch/burdenwatch/rules"
 	"github.com/burdenwatch/burdenwatch/transform"
 )
@@ -20,40 +19,53 @@ import (
 // followInterval is how often --follow looks for new work.
 const followInterval = 5 * time.Second
 
-func transformCommand() command {
-	return command{
-		name:    "transform",
-		summary: "计算负担指标和规则检查结果（只算有新数据的省份年度）",
-		flags: func(fs *flag.FlagSet, c *config.Config) {
-			connectionFlags(fs, c, false, true)
-			fs.BoolVar(&c.Full, "full", c.Full, "全量重算所有省份年度")
-			fs.BoolVar(&c.Follow, "follow", c.Follow, "持续运行，每隔几秒检查新数据")
-			fs.StringVar(&c.RulePacks, "rule-packs", c.RulePacks, "规则包目录（每省一个 JSON 文件；目录不存在时用内置规则包）")
+// defaultRulePacks is the rule pack directory of the source tree.
+const defaultRulePacks = "rules/packs"
+
+func transformCommand(a *app) *cobra.Command {
+	var cfg transform.Config
+	var ch clickhouseFlags
+	var follow bool
+	packDir := defaultRulePacks
+	cmd := &cobra.Command{
+		Use:   "transform",
+		Short: "计算负担指标和规则检查结果（只算有新数据的省份年度）",
+		Long: "计算负担指标和规则检查结果。默认只重算有新数据或参考数据变化的省份年度；--full 全量重算；" +
+			"--follow 持续运行，每隔几秒检查一次新数据。",
+		Example: "  burdenwatch transform\n  burdenwatch transform --full\n  burdenwatch transform --follow --rule-packs /etc/burdenwatch/packs",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			packs, err := loadPacks(packDir)
+			if err != nil {
+				return err
+			}
+			cfg.Packs, cfg.Log = packs, a.log
+			return runTransform(cmd.Context(), a, cfg, &ch, follow)
 		},
-		run: runTransform,
 	}
+	fs := cmd.Flags()
+	ch.register(fs)
+	fs.BoolVar(&cfg.Full, "full", false, "全量重算所有省份年度")
+	fs.BoolVar(&follow, "follow", false, "持续运行，每隔几秒检查新数据")
+	fs.StringVar(&packDir, "rule-packs", packDir, "规则包`目录`（每省一个 JSON 文件；默认目录不存在时用内置规则包）")
+	return cmd
 }
 
-func runTransform(ctx context.Context, e *env, _ []string) error {
-	packs, err := loadPacks(e.cfg.RulePacks)
-	if err != nil {
-		return err
-	}
-	db, err := clickhouse.Open(ctx, e.cfg.ClickHouse, false)
+func runTransform(ctx context.Context, a *app, cfg transform.Config, ch *clickhouseFlags, follow bool) error {
+	db, err := ch.open(ctx, false)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	cfg := transform.Config{Full: e.cfg.Full, Packs: packs, Log: e.log}
 	for {
 		sum, err := transform.Run(ctx, db, cfg)
 		if err != nil {
 			return err
 		}
-		if len(sum.ProvinceYears) > 0 || !e.cfg.Follow {
-			printTransformSummary(e.stdout, sum)
+		if len(sum.ProvinceYears) > 0 || !follow {
+			printTransformSummary(a.stdout, sum)
 		}
-		if !e.cfg.Follow {
+		if !follow {
 			return nil
 		}
 		cfg.Full = false
@@ -68,7 +80,7 @@ func runTransform(ctx context.Context, e *env, _ []string) error {
 // loadPacks reads the rule packs of dir, or the shipped packs when dir is
 // the default and does not exist (the binary run outside the source tree).
 func loadPacks(dir string) (rules.Packs, error) {
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) && dir == config.Defaults().RulePacks {
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) && dir == defaultRulePacks {
 		return rules.ShippedPacks()
 	}
 	return rules.LoadPacks(dir)
