@@ -207,7 +207,7 @@ func (g *gen) encode(ev *burdenwatch.Event, is *issuer) []byte {
 		g.slab = make([]byte, 0, 1<<20)
 	}
 	n := len(g.slab)
-	g.slab = appendEvent(g.slab, ev, is.wire)
+	g.slab = ev.AppendJSON(g.slab)
 	return g.slab[n:len(g.slab):len(g.slab)]
 }
 

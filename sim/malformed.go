@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -29,7 +30,7 @@ func (g *gen) malformed(ev *burdenwatch.Event, c *county) (key, val []byte, reas
 	g.malSeq++
 	t := *ev
 	t.ID, t.Revision = ev.ID+"-X", 0
-	m := mutation{b: appendEvent(nil, &t, nil), ev: &t, variant: g.r.IntN(3)}
+	m := mutation{b: t.AppendJSON(nil), ev: &t, variant: g.r.IntN(3)}
 	key = c.key
 	switch reason {
 	case burdenwatch.ReasonNotJSON:
@@ -114,7 +115,8 @@ func (m *mutation) missingField() {
 	case 0:
 		m.replace(`"occurred_at":"`+m.occurredAt()+`",`, "")
 	case 1:
-		m.replace(`,"name":`+string(appendString(nil, m.ev.Issuer.Name)), "")
+		name, _ := json.Marshal(m.ev.Issuer.Name) // escaped as AppendJSON escapes it
+		m.replace(`,"name":`+string(name), "")
 	default:
 		m.replace(`"event_id":"`+m.ev.ID+`"`, `"event_id":""`)
 	}

@@ -38,8 +38,7 @@ type issuer struct {
 	docSuffix string // "发" for most bodies, "" where the prefix already ends the 字号 (国办发, 安委办)
 	scope     string // 全国, 全省, 全市, 全州, 全县, 全区: the reach of its meetings
 	plan      []*planItem
-	provDept  bool   // a province-level department (ZJ-22 forbids it to set veto items)
-	wire      []byte // its issuer object in the wire format
+	provDept  bool // a province-level department (ZJ-22 forbids it to set veto items)
 }
 
 // planItem is an item of the annual inspection plan for the simulated year.
@@ -47,7 +46,15 @@ type planItem struct {
 	burdenwatch.PlanItem
 	issuer *issuer
 	topic  string
+	// code is the item's 一事一码 of the code registry ("" without a
+	// registry); its visits must lie on days validFrom..validTo (indexes
+	// of world.days).
+	code              string
+	validFrom, validTo int
 }
+
+// valid reports whether day index d lies in the item's code validity.
+func (pl *planItem) valid(d int) bool { return d >= pl.validFrom && d <= pl.validTo }
 
 // limits are a county's annual quota or baseline counts (nil = none).
 type limits struct{ documents, meetings, inspections *int }
@@ -66,6 +73,9 @@ type world struct {
 	others           []string // counties of the province that are not observation points
 	divs             *Divisions
 	sources          [4]string // upstream system of each kind
+	registry         refdata.Registry // the province-year's code registry; nil = none
+	registryCodes    []string         // its codes, sorted
+	codeOf           map[[2]string]*burdenwatch.InspectionCode // by issuer and plan code
 }
 
 // newWorld builds the province-year from the reference data.
@@ -76,6 +86,7 @@ func newWorld(ref *burdenwatch.ReferenceData, iss []refdata.Issuer, divs *Divisi
 		return nil, fmt.Errorf("year %d has no day before now (%s)", cfg.Year, cfg.Now.Format(time.RFC3339))
 	}
 	w.setIssuers(iss)
+	w.setRegistry(ref)
 	w.setPlan(ref.Plan)
 	w.setCalendar(ref)
 	if err := w.setCounties(ref); err != nil {
@@ -110,7 +121,6 @@ func (w *world) setIssuers(all []refdata.Issuer) {
 		is := &issuer{Issuer: ri, level: lvl, dom: domainOf(ri.Name)}
 		is.provDept = lvl == levelProvince && ri.Kind == "department"
 		w.nameIssuer(is)
-		is.wire = appendIssuer(nil, &is.Issuer.Issuer)
 		w.issuers = append(w.issuers, is)
 	}
 	slices.SortFunc(w.issuers, func(a, b *issuer) int { return cmp.Compare(a.Code, b.Code) })
@@ -198,7 +208,7 @@ func (w *world) setPlan(plan []burdenwatch.PlanItem) {
 		if p.Year != w.cfg.Year || is == nil {
 			continue
 		}
-		is.plan = append(is.plan, &planItem{PlanItem: p, issuer: is, topic: planTopic(p.Title)})
+		is.plan = append(is.plan, w.newPlanItem(p, is))
 	}
 	for _, is := range w.issuers {
 		slices.SortFunc(is.plan, func(a, b *planItem) int { return cmp.Compare(a.PlanCode, b.PlanCode) })
@@ -287,4 +297,38 @@ func (w *world) compliantTotal(n float64, quota, base *int) float64 {
 		}
 	}
 	return math.Max(n, 0)
+}
+
+// newPlanItem returns the simulated plan item of p, with its registry
+// code and validity when the province-year has a registry entry for it.
+func (w *world) newPlanItem(p burdenwatch.PlanItem, is *issuer) *planItem {
+	pl := &planItem{PlanItem: p, issuer: is, topic: planTopic(p.Title), validTo: len(w.days) - 1}
+	if c := w.codeOf[[2]string{p.IssuerCode, p.PlanCode}]; c != nil {
+		pl.code = c.Code
+		pl.validFrom, pl.validTo = w.dayIndex(c.ValidFrom), w.dayIndex(c.ValidTo)
+	}
+	return pl
+}
+
+// setRegistry indexes the province-year's code registry.
+func (w *world) setRegistry(ref *burdenwatch.ReferenceData) {
+	w.registry = refdata.RegistryFor(ref, w.cfg.Province, w.cfg.Year)
+	w.codeOf = map[[2]string]*burdenwatch.InspectionCode{}
+	for code, c := range w.registry {
+		w.registryCodes = append(w.registryCodes, code)
+		w.codeOf[[2]string{c.IssuerCode, c.PlanCode}] = c
+	}
+	slices.Sort(w.registryCodes)
+}
+
+// dayIndex is the index in w.days of date t, clamped to the year.
+func (w *world) dayIndex(t time.Time) int {
+	t = t.In(cst)
+	switch {
+	case t.Year() < w.cfg.Year:
+		return 0
+	case t.Year() > w.cfg.Year:
+		return len(w.days) - 1
+	}
+	return t.YearDay() - 1
 }
