@@ -116,6 +116,7 @@ const (
 	FormDuplicate                   = "form.duplicate"
 	FormMultiplePerIssuer           = "form.multiple_per_issuer"
 	FormUnapprovedSurvey            = "form.unapproved_survey"
+	InspectionCodeInvalid           = "inspection.code_invalid"
 )
 
 // Parameter names.
@@ -254,6 +255,21 @@ var catalog = []RuleInfo{
 	{ID: FormUnapprovedSurvey, Name: "未经审批的统计调查报表", Severity: bw.SeverityViolation, Scope: ScopeEvent,
 		Check: "form not an approved statistical survey item", Limit: "—",
 		Citations: []Citation{zj18}},
+	{ID: InspectionCodeInvalid, Name: "督查码信息不符", Severity: bw.SeverityViolation, Scope: ScopeEvent,
+		Check: "non-empty inspection_code not in the province-year's registry (value 1), or its entry names another " +
+			"issuer (2) or plan code (3), or occurred_at outside the entry's validity (4); only where a registry is loaded",
+		Limit: "inspection_codes.csv",
+		Citations: []Citation{hn("一、2 无程序不督（实行“一事一码”，接受督查时扫码验证，未经赋码或读码信息不符合有关要求的，有关地方和单位可不予配合）")}},
+}
+
+// IDs returns the id of every rule of SPEC §5, in catalog order: the one
+// list of rule ids (the simulator and the report use it).
+func IDs() []string {
+	out := make([]string, len(catalog))
+	for i, r := range catalog {
+		out[i] = r.ID
+	}
+	return out
 }
 
 // Catalog returns every rule of SPEC §5 in a stable order, with its

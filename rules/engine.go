@@ -37,6 +37,7 @@ type activeRules struct {
 	meetQuota, meetNoMeetingDay, meetCascade                             *ruleState
 	vetoUnlisted, vetoProvinceDept                                       *ruleState
 	formDuplicate, formMultiple, formUnapproved                          *ruleState
+	codeInvalid                                                          *ruleState
 }
 
 // bind enables the pack's rules.
@@ -53,6 +54,7 @@ func (a *activeRules) bind(p Pack) error {
 		MeetingNoMeetingDay: &a.meetNoMeetingDay, MeetingCascade: &a.meetCascade, VetoUnlisted: &a.vetoUnlisted,
 		VetoByProvinceDept: &a.vetoProvinceDept, FormDuplicate: &a.formDuplicate,
 		FormMultiplePerIssuer: &a.formMultiple, FormUnapprovedSurvey: &a.formUnapproved,
+		InspectionCodeInvalid: &a.codeInvalid,
 	}
 	for _, rc := range p.Rules {
 		slot, ok := slots[rc.ID]
@@ -157,7 +159,7 @@ func newEvaluator(pack Pack, ev *columnar.Events, ref *bw.ReferenceData) (*evalu
 	}
 	e := &evaluator{
 		pack:   pack,
-		ref:    newRefIndex(ref, province),
+		ref:    newRefIndex(ref, province, loc),
 		loc:    loc,
 		strs:   newInterner(),
 		months: map[int]time.Time{},

@@ -53,7 +53,7 @@ func TestShippedPacks(t *testing.T) {
 	}
 	for _, s := range shippedSpecs[1:] {
 		pk := packs.For(s.province)
-		if pk.Province != s.province || pk.BaselineYear != s.baseline || len(pk.Rules) != 29 {
+		if pk.Province != s.province || pk.BaselineYear != s.baseline || len(pk.Rules) != len(Catalog()) {
 			t.Errorf("pack %s: province %q baseline %d rules %d", s.file, pk.Province, pk.BaselineYear, len(pk.Rules))
 		}
 		for _, rc := range pk.Rules {
@@ -149,7 +149,7 @@ func TestLoadPacksSwitchOffAndOverride(t *testing.T) {
 	if c, _ := pk.Rule(InspectionCrowding); c.Param(ParamK) != 3 || c.Param(ParamD) != 14 || c.Severity != "warning" {
 		t.Errorf("crowding %+v", c)
 	}
-	if d := packs.For("33"); len(d.Rules) != 29 || d.Province != "33" {
+	if d := packs.For("33"); len(d.Rules) != len(Catalog()) || d.Province != "33" {
 		t.Errorf("fallback %+v", d)
 	}
 }

@@ -1,8 +1,10 @@
 package rules
 
 import (
+	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	bw "github.com/burdenwatch/burdenwatch"
 )
@@ -29,12 +31,42 @@ type refIndex struct {
 	vetoList          map[string]bool
 	noMeetingMonth    map[int]bool // year*100 + month
 	noMeetingWeekdays [8]bool      // 1 = Monday … 7 = Sunday
+	registry          map[int]bool // years with a code registry for the province
+	codes             map[codeKey][]codeEntry
 }
 
-// newRefIndex indexes ref for province (veto list and calendar are per
-// province; plans, quotas, baselines and exemptions are keyed by issuer or
-// county and need no filter). A nil ref is empty reference data.
-func newRefIndex(ref *bw.ReferenceData, province string) refIndex {
+// codeKey identifies an inspection code in a year's registry.
+type codeKey struct {
+	year int
+	code string
+}
+
+// codeEntry is a registry entry with its validity as calendar days since
+// 1970-01-01 in Asia/Shanghai (inclusive; a zero date is open).
+type codeEntry struct {
+	issuer, plan string
+	from, to     int32
+}
+
+// check returns 0 when an inspection by issuer under plan on day matches
+// the entry, else the reason it does not.
+func (c codeEntry) check(issuer, plan string, day int32) int {
+	switch {
+	case c.issuer != issuer:
+		return codeOtherIssuer
+	case c.plan != plan:
+		return codeOtherPlan
+	case day < c.from || day > c.to:
+		return codeOutsideValid
+	}
+	return 0
+}
+
+// newRefIndex indexes ref for province (veto list, calendar and code
+// registry are per province; plans, quotas, baselines and exemptions are
+// keyed by issuer or county and need no filter). A nil ref is empty
+// reference data. loc is the calendar time zone.
+func newRefIndex(ref *bw.ReferenceData, province string, loc *time.Location) refIndex {
 	x := refIndex{
 		plan:           map[planKey]int{},
 		quotas:         map[yearCounty]bw.Quota{},
@@ -43,6 +75,8 @@ func newRefIndex(ref *bw.ReferenceData, province string) refIndex {
 		exempt:         map[yearCounty]bool{},
 		vetoList:       map[string]bool{},
 		noMeetingMonth: map[int]bool{},
+		registry:       map[int]bool{},
+		codes:          map[codeKey][]codeEntry{},
 	}
 	if ref == nil {
 		return x
@@ -70,7 +104,26 @@ func newRefIndex(ref *bw.ReferenceData, province string) refIndex {
 			x.addCalendar(c)
 		}
 	}
+	for _, c := range ref.InspectionCodes {
+		if c.ProvinceCode == province {
+			x.addCode(c, loc)
+		}
+	}
 	return x
+}
+
+// addCode records one registry entry.
+func (x *refIndex) addCode(c bw.InspectionCode, loc *time.Location) {
+	e := codeEntry{issuer: c.IssuerCode, plan: c.PlanCode, from: math.MinInt32, to: math.MaxInt32}
+	if !c.ValidFrom.IsZero() {
+		e.from = dayNumber(c.ValidFrom, loc)
+	}
+	if !c.ValidTo.IsZero() {
+		e.to = dayNumber(c.ValidTo, loc)
+	}
+	x.registry[c.Year] = true
+	k := codeKey{c.Year, c.Code}
+	x.codes[k] = append(x.codes[k], e)
 }
 
 // addCalendar records one calendar entry; malformed values were rejected

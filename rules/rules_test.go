@@ -19,6 +19,7 @@ type ruleCase struct {
 	trigger []bw.Event
 	near    []bw.Event
 	want    want // of the first result (in output order) of the rule
+	ref     *bw.ReferenceData // nil: testRef()
 }
 
 type want struct {
@@ -238,6 +239,10 @@ func ruleCases() []ruleCase {
 			near: []bw.Event{form("f1", "F1", at(2025, 1, 5, 9), keep), form("f2", "F1", at(2025, 2, 5, 9), keep),
 				form("f3", "F2", at(2025, 4, 5, 9), func(e *bw.Event) { e.Issuer = issuerB })},
 			want: want{n: 1, month: 4, value: 2, limit: 1, ids: []string{"f1", "f2", "f3"}, issuer: issuerA.Code}},
+		{rule: InspectionCodeInvalid, ref: registryRef(),
+			trigger: []bw.Event{insp("i1", mar(2), func(e *bw.Event) { e.Inspection.InspectionCode = "HN-2025-0009" })},
+			near:    []bw.Event{insp("i1", mar(2), func(e *bw.Event) { e.Inspection.InspectionCode = "HN-2025-0001" })},
+			want:    want{n: 1, month: 3, value: 1, ids: []string{"i1"}, issuer: issuerA.Code}},
 		{rule: FormUnapprovedSurvey,
 			trigger: []bw.Event{form("f1", "F1", mar(2), func(e *bw.Event) { e.DataReport.ApprovedSurvey = false })},
 			near:    []bw.Event{form("f1", "F1", mar(2), keep)},
@@ -247,11 +252,17 @@ func ruleCases() []ruleCase {
 
 func evaluate(t *testing.T, evs []bw.Event, batch int) []bw.Violation {
 	t.Helper()
+	return evaluateRef(t, evs, batch, testRef())
+}
+
+// evaluateRef evaluates the Hunan pack over evs of 43/2025 with ref.
+func evaluateRef(t *testing.T, evs []bw.Event, batch int, ref *bw.ReferenceData) []bw.Violation {
+	t.Helper()
 	packs, err := ShippedPacks()
 	if err != nil {
 		t.Fatal(err)
 	}
-	vs, err := Evaluate(packs.For("43"), buildEvents(t, "43", 2025, evs, batch), testRef(), nil)
+	vs, err := Evaluate(packs.For("43"), buildEvents(t, "43", 2025, evs, batch), ref, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,20 +289,27 @@ func TestEveryRuleHasACase(t *testing.T) {
 			t.Errorf("rule %s has no test case", r.ID)
 		}
 	}
-	if len(Catalog()) != 29 {
-		t.Errorf("catalog has %d rules, SPEC §5 has 29", len(Catalog()))
+	if len(Catalog()) != 30 {
+		t.Errorf("catalog has %d rules, SPEC §5 has 30", len(Catalog()))
 	}
 }
 
 func TestRules(t *testing.T) {
 	for _, c := range ruleCases() {
 		t.Run(c.rule, func(t *testing.T) {
-			got := ofRule(evaluate(t, c.trigger, 0), c.rule)
+			ref := c.ref
+			if ref == nil {
+				ref = testRef()
+			}
+			got := ofRule(evaluateRef(t, c.trigger, 0, ref), c.rule)
 			if len(got) != c.want.n {
 				t.Fatalf("trigger: %d results, want %d: %+v", len(got), c.want.n, got)
 			}
 			checkResult(t, c, got[0])
-			if near := ofRule(evaluate(t, c.near, 0), c.rule); len(near) != 0 {
+			for _, v := range got {
+				checkCommon(t, c.rule, v)
+			}
+			if near := ofRule(evaluateRef(t, c.near, 0, ref), c.rule); len(near) != 0 {
 				t.Errorf("just under the limit: %d results, want none: %+v", len(near), near)
 			}
 		})
@@ -316,12 +334,42 @@ func checkResult(t *testing.T, c ruleCase, v bw.Violation) {
 	if v.IssuerCode != c.want.issuer {
 		t.Errorf("issuer %q, want %q", v.IssuerCode, c.want.issuer)
 	}
-	if !strings.HasPrefix(v.Scope, "rule="+c.rule+";") || v.CountyCode == "" {
+}
+
+// checkCommon checks what every result of rule shares: severity, scope,
+// county and the citation of the Hunan pack, literally for the rules
+// whose Hunan clause is pinned in hunanCitations.
+func checkCommon(t *testing.T, rule string, v bw.Violation) {
+	t.Helper()
+	info, _ := ruleInfo(rule)
+	if v.RuleID != rule || v.Severity != info.Severity {
+		t.Errorf("result of %s: rule %s severity %s, want %s", rule, v.RuleID, v.Severity, info.Severity)
+	}
+	if !strings.HasPrefix(v.Scope, "rule="+rule+";") || v.CountyCode == "" {
 		t.Errorf("scope %q, county %q", v.Scope, v.CountyCode)
 	}
-	if !strings.Contains(v.Citation, "《") {
-		t.Errorf("citation %q names no regulation", v.Citation)
+	packs, err := ShippedPacks()
+	if err != nil {
+		t.Fatal(err)
 	}
+	rc, _ := packs.For("43").Rule(rule)
+	if v.Citation != rc.Citation() || v.Citation == "" {
+		t.Errorf("citation %q, want the pack's %q", v.Citation, rc.Citation())
+	}
+	if want, ok := hunanCitations[rule]; ok && v.Citation != want {
+		t.Errorf("citation %q, want %q", v.Citation, want)
+	}
+}
+
+// hunanCitations are citations written out from the Hunan regulation
+// (shared/seeds/000_41b96235f6a46a2b.txt), not derived from the catalog.
+var hunanCitations = map[string]string{
+	InspectionUncoded: "湖南《关于全面推行无扰督查进一步提高抓落实质量和效果的若干措施》一、2 无程序不督（嵌入督查赋码程序，实行“一事一码”）",
+	InspectionCodeInvalid: "湖南《关于全面推行无扰督查进一步提高抓落实质量和效果的若干措施》一、2 无程序不督" +
+		"（实行“一事一码”，接受督查时扫码验证，未经赋码或读码信息不符合有关要求的，有关地方和单位可不予配合）",
+	InspectionComprehensiveMaterial: "湖南《关于全面推行无扰督查进一步提高抓落实质量和效果的若干措施》二、不查无必要的资料材料（一般不要求提供综合性材料）",
+	InspectionCovertShare: "湖南《关于全面推行无扰督查进一步提高抓落实质量和效果的若干措施》三、可暗访不许明查" +
+		"（面向基层的督查检查一般以暗访为主，“四不两直”检查和随机抽查时间不得少于50%）",
 }
 
 // allTriggers is every rule's trigger scenario, ids made unique per case.

@@ -182,6 +182,7 @@ func (e *evaluator) scanInspection(b *batch, c *rowCtx) {
 	}
 	e.flag(e.r.unplanned, !planned, b, row)
 	e.flag(e.r.uncoded, b.code.Value(row) == "", b, row)
+	e.checkCode(b, c, issuer, planCode)
 	e.flag(e.r.unapproved, !b.approved.Value(row), b, row)
 	e.flag(e.r.principal, b.principal.Value(row), b, row)
 	e.flag(e.r.accountability, b.account.Value(row), b, row)
@@ -201,6 +202,34 @@ func (e *evaluator) scanInspection(b *batch, c *rowCtx) {
 		maxVisits: int32(maxVisits), category: categoryOf(category), onSite: onSite,
 		covert: b.mode.Value(row) == "covert", grassroots: isGrassroots(b.level.Value(row)),
 	})
+}
+
+// Reasons of inspection.code_invalid, its result's value.
+const (
+	codeUnknown      = 1 // not in the registry
+	codeOtherIssuer  = 2 // the entry names another issuer
+	codeOtherPlan    = 3 // the entry names another plan code
+	codeOutsideValid = 4 // occurred_at outside the entry's validity
+)
+
+// checkCode checks a non-empty inspection_code against the province-year's
+// code registry, when there is one. Of several entries of one code, the
+// one matching best decides (the smallest reason).
+func (e *evaluator) checkCode(b *batch, c *rowCtx, issuer, plan string) {
+	r := e.r.codeInvalid
+	code := b.code.Value(c.row)
+	if r == nil || code == "" || !e.ref.registry[c.year] {
+		return
+	}
+	reason := codeUnknown
+	for _, entry := range e.ref.codes[codeKey{c.year, code}] {
+		r := entry.check(issuer, plan, b.day.Value(c.row))
+		if r == 0 {
+			return
+		}
+		reason = max(reason, r)
+	}
+	e.emitEvent(r, b.rec, c.row, float64(reason), 0)
 }
 
 func (e *evaluator) checkSampling(b *batch, row int) {
