@@ -258,7 +258,7 @@ var catalog = []RuleInfo{
 	{ID: InspectionCodeInvalid, Name: "督查码信息不符", Severity: bw.SeverityViolation, Scope: ScopeEvent,
 		Check: "non-empty inspection_code not in the province-year's registry (value 1), or its entry names another " +
 			"issuer (2) or plan code (3), or occurred_at outside the entry's validity (4); only where a registry is loaded",
-		Limit: "inspection_codes.csv",
+		Limit:     "inspection_codes.csv",
 		Citations: []Citation{hn("一、2 无程序不督（实行“一事一码”，接受督查时扫码验证，未经赋码或读码信息不符合有关要求的，有关地方和单位可不予配合）")}},
 }
 

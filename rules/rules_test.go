@@ -18,7 +18,7 @@ type ruleCase struct {
 	rule    string
 	trigger []bw.Event
 	near    []bw.Event
-	want    want // of the first result (in output order) of the rule
+	want    want              // of the first result (in output order) of the rule
 	ref     *bw.ReferenceData // nil: testRef()
 }
 
