@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -38,6 +39,7 @@ type Broker struct {
 	cluster *kfake.Cluster
 	addr    string
 	stop    chan struct{}
+	once    sync.Once
 }
 
 // Start starts a broker with cfg. Topics other than the configured one are
@@ -78,6 +80,9 @@ func Start(cfg Config) (*Broker, error) {
 		kfake.DefaultNumPartitions(int(partitions)),
 		kfake.SeedTopics(partitions, cfg.Topic),
 		kfake.BrokerConfigs(retentionConfigs(cfg)),
+		// Consumers may ask for sessions down to 1 s, so a member that
+		// crashed gives its partitions back within seconds.
+		kfake.GroupMinSessionTimeout(time.Second),
 	}
 	if cfg.DataDir != "" {
 		opts = append(opts, kfake.DataDir(cfg.DataDir))
@@ -120,10 +125,13 @@ func (b *Broker) enforceRetention() {
 // Addr is the host:port clients connect to.
 func (b *Broker) Addr() string { return b.addr }
 
-// Close stops the broker, persisting its state when it has a DataDir.
+// Close stops the broker, persisting its state when it has a DataDir. It
+// may be called more than once.
 func (b *Broker) Close() {
-	close(b.stop)
-	b.cluster.Close()
+	b.once.Do(func() {
+		close(b.stop)
+		b.cluster.Close()
+	})
 }
 
 func freePort(host string) (int, error) {

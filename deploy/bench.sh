@@ -1,30 +1,54 @@
 #!/usr/bin/env bash
-# BurdenWatch benchmarks (make bench), against the local services.
+# BurdenWatch benchmarks (make bench), against the local services
+# (deploy/clickhouse.sh, deploy/broker.sh). The one honest record of speed:
+# docs/benchmarks.md is written from its output.
 #
-# 1. Ingest: a fixed file of ~1M simulated event messages (generated once,
-#    deterministic seed) is published to a fresh topic and ingested end to
-#    end (Kafka → validation → ClickHouse); the same events, flattened, are
-#    loaded with clickhouse-client FORMAT JSONEachRow; both rates and their
-#    ratio are printed.
-# 2. Transform: full recompute and one-month incremental recompute
-#    (go test -bench in transform and rules).
-# Results are recorded by hand in docs/benchmarks.md.
+# 1. Ingest: a fixed file of ~931k simulated event messages (generated once,
+#    deterministic seed) is published once to a fresh topic; then, three
+#    times alternately, A: ingest it end to end (Kafka → validation →
+#    ClickHouse) with a new consumer group into a fresh database, in its own
+#    process (peak RSS, CPU µs per message, the broker's CPU µs per
+#    message), and B: load the same valid events, flattened beforehand, with
+#    clickhouse-client FORMAT JSONEachRow into a fresh database. Medians and
+#    their ratio. Then peak RSS on a backlog of 1,000 × 1 MB messages.
+# 2. Transform: the transform package's benchmarks (full recompute of the
+#    synthetic 1M-event province-year, or 10M with BURDENWATCH_BENCH_BIG=1;
+#    the incremental month), which print their read floor beside them.
+# It ends with a summary a script can read, one figure a line.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH=/usr/local/go/bin:$PATH
+[[ -f deploy/env.sh ]] && source deploy/env.sh
 BENCH_DIR=${BURDENWATCH_BENCH_DIR:-var/bench}
 FILE=$BENCH_DIR/events-1m.jsonl
 SCALE=${BURDENWATCH_BENCH_SCALE:-30}
-mkdir -p "$BENCH_DIR"
-go build -o bin/burdenwatch ./cmd/burdenwatch
+PORT=${BURDENWATCH_CH_TCP_PORT:-19000}
+PASSWORD=""
+if [[ -n ${BURDENWATCH_CLICKHOUSE_PASSWORD_FILE:-} && -r ${BURDENWATCH_CLICKHOUSE_PASSWORD_FILE} ]]; then
+	PASSWORD=$(<"$BURDENWATCH_CLICKHOUSE_PASSWORD_FILE")
+fi
+CLIENT="$(command -v clickhouse-client) --port $PORT"
+[[ -n $PASSWORD ]] && CLIENT="$CLIENT --password $PASSWORD"
+BROKER_PID=$(cat var/broker/broker.pid 2>/dev/null || echo 0)
+mkdir -p "$BENCH_DIR" bin
+echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
+go build -o bin/benchtool ./internal/benchtool
 if [[ ! -s $FILE ]]; then
 	echo "== generating the fixed event file $FILE (province 43, scale $SCALE, seed 20251)"
+	go build -o bin/burdenwatch ./cmd/burdenwatch
 	bin/burdenwatch simulate --province 43 --scale "$SCALE" --seed 20251 --file "$FILE" >/dev/null
 fi
 echo "== ingest benchmark"
-go run ./internal/benchtool -file "$FILE" -brokers 127.0.0.1:9092 \
-	-clickhouse clickhouse://default:@127.0.0.1:19000/ \
-	-client "$(command -v clickhouse-client) --port ${BURDENWATCH_CH_TCP_PORT:-19000}" -work "$BENCH_DIR"
+OUT=$BENCH_DIR/ingest.out
+bin/benchtool -file "$FILE" -brokers 127.0.0.1:9092 -broker-pid "$BROKER_PID" \
+	-clickhouse "clickhouse://default:${PASSWORD}@127.0.0.1:$PORT/" \
+	-client "$CLIENT" -work "$BENCH_DIR" | tee "$OUT"
 echo
-echo "== transform and rules benchmarks"
-go test -run '^$' -bench . -benchtime 3x ./transform/ ./rules/ 2>&1 | grep -E '^(Benchmark|ok|FAIL|PASS)' || true
+echo "== transform benchmarks (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+TOUT=$BENCH_DIR/transform.out
+go test -run '^$' -bench . -benchtime 1x -timeout 60m ./transform/ 2>&1 | tee "$TOUT" | grep -E '^(Benchmark|ok|FAIL|PASS|transform )' || true
+echo
+echo "== summary"
+grep -E '^(ratio ingest/direct|ingest events/s):' "$OUT"
+grep -E '^transform (full (1|10)M|incremental month) s:' "$TOUT" | sort -u || echo "transform full 1M s: not measured"
+grep -E '^ingest peak RSS MiB:' "$OUT"

@@ -120,14 +120,19 @@ func publish(t testing.TB, brokers []string, msgs []kafka.Message) {
 }
 
 func newIngester(db *clickhouse.DB, brokers []string, group string, batch int, cons *kafka.Consumer) *ingest.Ingester {
+	return ingest.New(ingestConfig(db, brokers, group, batch), cons, db)
+}
+
+// ingestConfig is the until-idle configuration the tests run with.
+func ingestConfig(db *clickhouse.DB, brokers []string, group string, batch int) ingest.Config {
 	pts, _ := db.ObservationPoints(context.Background())
-	return ingest.New(ingest.Config{
+	return ingest.Config{
 		Topic: topic, Group: group, BatchSize: batch, FlushInterval: 200 * time.Millisecond, Workers: 2,
 		UntilIdle: true, IdleTimeout: time.Second, Location: shanghai,
 		Lag:    func(ctx context.Context) (int64, error) { return kafka.Lag(ctx, brokers, topic, group) },
 		Points: func() map[string]bw.ObservationPoint { return pts },
 		Log:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	}, cons, db)
+	}
 }
 
 // consumer joins group with a short session, so that tests that stop a

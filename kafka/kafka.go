@@ -39,7 +39,7 @@ func NewPublisher(brokers []string, topic string) *Publisher {
 		Topic:                  topic,
 		Balancer:               &kgo.Hash{},
 		BatchSize:              10000,
-		BatchBytes:             1000000, // below Kafka's default message.max.bytes (1 MiB)
+		BatchBytes:             1 << 20, // a record batch within Kafka's default message.max.bytes (1 MiB + 12)
 		BatchTimeout:           5 * time.Millisecond,
 		RequiredAcks:           kgo.RequireAll,
 		AllowAutoTopicCreation: true,

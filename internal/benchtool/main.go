@@ -1,27 +1,34 @@
 // Command benchtool measures end-to-end ingest (Kafka → validation →
 // ClickHouse) against a direct load of the same events with clickhouse-client
-// FORMAT JSONEachRow. It is run by `make bench` (deploy/bench.sh).
+// FORMAT JSONEachRow, alternately (A B A B A B) in one run, and the memory
+// of ingest on a backlog of large messages. It is run by `make bench`
+// (deploy/bench.sh).
 //
 //	benchtool -file events.jsonl -brokers 127.0.0.1:9092 -clickhouse clickhouse://default:@127.0.0.1:19000/
+//
+// Ingest runs in a child process (benchtool -child) with the same ingest
+// package and defaults as `burdenwatch ingest`, so that its peak RSS and CPU
+// time are its own, not the benchmark's (which holds the whole file).
 package main
 
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/pprof"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata"
 
 	bw "github.com/burdenwatch/burdenwatch"
 	"github.com/burdenwatch/burdenwatch/clickhouse"
-	"github.com/burdenwatch/burdenwatch/ingest"
 	"github.com/burdenwatch/burdenwatch/kafka"
 	"github.com/burdenwatch/burdenwatch/refdata"
 	"github.com/valyala/fastjson"
@@ -29,8 +36,8 @@ import (
 
 type options struct {
 	file, brokers, server, client, refdir, work string
-	batch, workers                              int
-	cpuprofile                                  string
+	rounds, bigMessages, brokerPID              int
+	child                                       childOptions
 }
 
 func main() {
@@ -41,56 +48,95 @@ func main() {
 	flag.StringVar(&o.client, "client", "clickhouse-client --port 19000", "clickhouse-client command")
 	flag.StringVar(&o.refdir, "refdata", "refdata/default", "reference data directory")
 	flag.StringVar(&o.work, "work", "var/bench", "scratch directory")
-	flag.IntVar(&o.batch, "batch-size", 100000, "ingest batch size")
-	flag.IntVar(&o.workers, "workers", 2, "ingest decode workers")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the ingest phase here")
+	flag.IntVar(&o.rounds, "rounds", 3, "ingest and direct load rounds, alternately")
+	flag.IntVar(&o.bigMessages, "big-messages", 1000, "backlog of 1 MB messages for the memory measurement (0: skip)")
+	flag.IntVar(&o.brokerPID, "broker-pid", 0, "pid of the broker process, for its CPU time (0: not measured)")
+	childFlags(&o.child)
 	flag.Parse()
-	o.cpuprofile = *cpuprofile
-	if err := run(context.Background(), o); err != nil {
+	var err error
+	if o.child.on {
+		err = runChild(context.Background(), o.child)
+	} else {
+		err = run(context.Background(), o)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchtool:", err)
 		os.Exit(1)
 	}
 }
 
+// result is one measured run.
+type result struct {
+	rows    int
+	busy    time.Duration // ingest: first fetch to last flush; direct: the client's wall time
+	rssMiB  float64
+	cpu     time.Duration // the process's user+system time
+	brokerC time.Duration // the broker's user+system time during the run
+}
+
+func (r result) rate() float64 { return float64(r.rows) / r.busy.Seconds() }
+
 func run(ctx context.Context, o options) error {
-	msgs, err := readMessages(o.file)
-	if err != nil {
-		return err
-	}
 	ref, err := refdata.ParseDir(o.refdir)
 	if err != nil {
 		return err
 	}
-	stamp := time.Now().Format("20060102150405")
-	topic := "bench." + stamp
-	db, err := freshDB(ctx, o.server+"bench_ingest", ref)
+	topic := "bench." + time.Now().Format("20060102150405")
+	brokers := strings.Split(o.brokers, ",")
+	msgs, flat, nValid, pubRate, err := prepare(ctx, o, brokers, topic, ref)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	brokers := strings.Split(o.brokers, ",")
+	defer func() {
+		if derr := kafka.DeleteTopic(context.Background(), brokers, topic); derr != nil {
+			fmt.Fprintln(os.Stderr, "benchtool:", derr)
+		}
+	}()
+	fmt.Printf("load average before: %s\n", loadAverage())
+	var ing, dir []result
+	for i := 1; i <= o.rounds; i++ {
+		a, err := ingestRound(ctx, o, ref, topic, fmt.Sprintf("bench-%d", i), msgs)
+		if err != nil {
+			return err
+		}
+		ing = append(ing, a)
+		fmt.Printf("round %d A ingest: %d messages in %s = %.0f msgs/s, peak RSS %.0f MiB, CPU %.1f µs/msg (broker %.1f µs/msg), load %s\n",
+			i, a.rows, a.busy.Round(time.Millisecond), a.rate(), a.rssMiB, perEvent(a.cpu, a.rows), perEvent(a.brokerC, a.rows), loadAverage())
+		b, err := directRound(ctx, o, ref, flat, nValid)
+		if err != nil {
+			return err
+		}
+		dir = append(dir, b)
+		fmt.Printf("round %d B direct: %d rows in %s = %.0f rows/s, client peak RSS %.0f MiB, load %s\n",
+			i, b.rows, b.busy.Round(time.Millisecond), b.rate(), b.rssMiB, loadAverage())
+	}
+	var big result
+	if o.bigMessages > 0 {
+		if big, err = bigRound(ctx, o, ref, brokers); err != nil {
+			return err
+		}
+		fmt.Printf("backlog of %d × 1 MB messages: ingested in %s, peak RSS %.0f MiB\n", big.rows, big.busy.Round(time.Millisecond), big.rssMiB)
+	}
+	summary(len(msgs), pubRate, ing, dir, big)
+	return nil
+}
+
+// prepare reads the file, publishes it once to topic (every ingest round
+// reads it with its own group) and flattens its valid events to
+// JSONEachRow for the direct load (neither is timed as ingest).
+func prepare(ctx context.Context, o options, brokers []string, topic string, ref *bw.ReferenceData) ([]kafka.Message, string, int, float64, error) {
+	msgs, err := readMessages(o.file)
+	if err != nil {
+		return nil, "", 0, 0, err
+	}
 	t0 := time.Now()
 	if err := publish(ctx, brokers, topic, msgs); err != nil {
-		return err
+		return nil, "", 0, 0, err
 	}
 	pubRate := float64(len(msgs)) / time.Since(t0).Seconds()
-	stop, err := startProfile(o.cpuprofile)
-	if err != nil {
-		return err
-	}
-	st, err := ingestAll(ctx, db, brokers, topic, o)
-	stop()
-	if derr := kafka.DeleteTopic(ctx, brokers, topic); derr != nil {
-		fmt.Fprintln(os.Stderr, "benchtool:", derr)
-	}
-	if err != nil {
-		return err
-	}
-	direct, n, err := directLoad(ctx, o, msgs, ref)
-	if err != nil {
-		return err
-	}
-	return report(ctx, db, o, len(msgs), pubRate, st, direct, n)
+	flat := filepath.Join(o.work, "flat.jsonl")
+	n, err := flatten(msgs, ref, flat)
+	return msgs, flat, n, pubRate, err
 }
 
 func readMessages(path string) ([]kafka.Message, error) {
@@ -143,36 +189,85 @@ func publish(ctx context.Context, brokers []string, topic string, msgs []kafka.M
 	return nil
 }
 
-func ingestAll(ctx context.Context, db *clickhouse.DB, brokers []string, topic string, o options) (ingest.Stats, error) {
-	points, err := db.ObservationPoints(ctx)
+// ingestRound ingests topic with a new group into a fresh database, in a
+// child process, and checks that every valid event arrived.
+func ingestRound(ctx context.Context, o options, ref *bw.ReferenceData, topic, group string, msgs []kafka.Message) (result, error) {
+	db, err := freshDB(ctx, o.server+"bench_ingest", ref)
 	if err != nil {
-		return ingest.Stats{}, err
-	}
-	loc, _ := time.LoadLocation("Asia/Shanghai")
-	group := "bench"
-	cons, err := kafka.NewConsumer(kafka.ConsumerConfig{Brokers: brokers, Topic: topic, Group: group})
-	if err != nil {
-		return ingest.Stats{}, err
-	}
-	defer cons.Close()
-	in := ingest.New(ingest.Config{
-		Topic: topic, Group: group, BatchSize: o.batch, FlushInterval: time.Second, Workers: o.workers,
-		UntilIdle: true, IdleTimeout: time.Second, Location: loc,
-		Lag:    func(ctx context.Context) (int64, error) { return kafka.Lag(ctx, brokers, topic, group) },
-		Points: func() map[string]bw.ObservationPoint { return points },
-		Log:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()})),
-	}, cons, db)
-	return in.Run(ctx)
-}
-
-// directLoad flattens the valid events to JSONEachRow (not timed) and
-// times clickhouse-client loading them into a fresh database.
-func directLoad(ctx context.Context, o options, msgs []kafka.Message, ref *bw.ReferenceData) (time.Duration, int, error) {
-	db, err := freshDB(ctx, o.server+"bench_direct", ref)
-	if err != nil {
-		return 0, 0, err
+		return result{}, err
 	}
 	defer db.Close()
+	res, st, err := runIngestChild(ctx, o, o.server+"bench_ingest", topic, group)
+	if err != nil {
+		return result{}, err
+	}
+	if st.Messages != len(msgs) {
+		return result{}, fmt.Errorf("ingest round %s consumed %d of %d messages", group, st.Messages, len(msgs))
+	}
+	res.rows = st.Messages
+	return res, nil
+}
+
+// runIngestChild runs `benchtool -child` and returns its resource use and
+// stats.
+func runIngestChild(ctx context.Context, o options, dsn, topic, group string) (result, childStats, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return result{}, childStats{}, err
+	}
+	args := append([]string{"-child", "-brokers", o.brokers, "-clickhouse", dsn, "-child-topic", topic, "-child-group", group}, o.child.args()...)
+	cmd := exec.CommandContext(ctx, self, args...)
+	cmd.Stderr = os.Stderr
+	b0 := procCPU(o.brokerPID)
+	out, err := cmd.Output()
+	b1 := procCPU(o.brokerPID)
+	if err != nil {
+		return result{}, childStats{}, fmt.Errorf("ingest child: %w", err)
+	}
+	var st childStats
+	if err := json.Unmarshal(out, &st); err != nil {
+		return result{}, childStats{}, fmt.Errorf("ingest child output %q: %w", out, err)
+	}
+	return result{
+		busy:    time.Duration(st.BusyNanos),
+		rssMiB:  float64(st.PeakRSSKiB) / 1024,
+		cpu:     cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(),
+		brokerC: b1 - b0,
+	}, st, nil
+}
+
+// directRound times clickhouse-client loading the flattened events into a
+// fresh database.
+func directRound(ctx context.Context, o options, ref *bw.ReferenceData, flat string, n int) (result, error) {
+	db, err := freshDB(ctx, o.server+"bench_direct", ref)
+	if err != nil {
+		return result{}, err
+	}
+	defer db.Close()
+	query := fmt.Sprintf("INSERT INTO %s.events (%s) FORMAT JSONEachRow", db.Database(), strings.Join(clickhouse.NewEventRows(0).ColumnNames(), ", "))
+	args := append(strings.Fields(o.client), "--query", query)
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	in, err := os.Open(flat)
+	if err != nil {
+		return result{}, err
+	}
+	defer in.Close()
+	cmd.Stdin, cmd.Stderr = in, os.Stderr
+	t0 := time.Now()
+	if err := cmd.Start(); err != nil {
+		return result{}, fmt.Errorf("clickhouse-client load: %w", err)
+	}
+	peak := watchRSS(cmd.Process.Pid)
+	if err := cmd.Wait(); err != nil {
+		return result{}, fmt.Errorf("clickhouse-client load: %w", err)
+	}
+	wall := time.Since(t0)
+	return result{rows: n, busy: wall, rssMiB: float64(peak()) / 1024,
+		cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}, nil
+}
+
+// flatten writes the valid events of msgs as JSONEachRow to path.
+func flatten(msgs []kafka.Message, ref *bw.ReferenceData, path string) (int, error) {
 	points := map[string]bw.ObservationPoint{}
 	for _, p := range ref.ObservationPoints {
 		points[p.CountyCode] = p
@@ -185,67 +280,156 @@ func directLoad(ctx context.Context, o options, msgs []kafka.Message, ref *bw.Re
 			rows.Append(&ev, bw.Version(ev.Revision, m.Value), clickhouse.Delivery{Topic: "direct"})
 		}
 	}
-	flat := filepath.Join(o.work, "flat.jsonl")
-	f, err := os.Create(flat)
-	if err != nil {
-		return 0, 0, err
-	}
-	if err := rows.WriteJSONEachRow(f, 1); err != nil {
-		return 0, 0, err
-	}
-	f.Close()
-	query := fmt.Sprintf("INSERT INTO %s.events (%s) FORMAT JSONEachRow", db.Database(), strings.Join(rows.ColumnNames(), ", "))
-	args := append(strings.Fields(o.client), "--query", query)
-	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-	in, err := os.Open(flat)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer in.Close()
-	cmd.Stdin, cmd.Stderr = in, os.Stderr
-	t0 := time.Now()
-	if err := cmd.Run(); err != nil {
-		return 0, 0, fmt.Errorf("clickhouse-client load: %w", err)
-	}
-	return time.Since(t0), rows.Len(), nil
-}
-
-func report(ctx context.Context, db *clickhouse.DB, o options, n int, pubRate float64, st ingest.Stats, direct time.Duration, directRows int) error {
-	var inDB uint64
-	if err := db.Conn().QueryRow(ctx, "SELECT count() FROM events").Scan(&inDB); err != nil {
-		return err
-	}
-	ingestRate := st.EventsPerSecond()
-	directRate := float64(directRows) / direct.Seconds()
-	fmt.Printf("\n== Ingest benchmark (%s, %d messages) ==\n", o.file, n)
-	fmt.Printf("publish to broker:                 %9.0f msgs/s\n", pubRate)
-	fmt.Printf("ingest Kafka→ClickHouse (end-to-end, validated): %d messages, %d events, %d dead letters in %s = %.0f msgs/s\n",
-		st.Messages, st.Events, st.DeadLetters, st.Busy().Round(time.Millisecond), ingestRate)
-	fmt.Printf("direct clickhouse-client JSONEachRow (flattened): %d rows in %s = %.0f rows/s\n",
-		directRows, direct.Round(time.Millisecond), directRate)
-	fmt.Printf("ratio ingest / direct: %.2f×   (rows in ClickHouse after ingest: %d)\n", ingestRate/directRate, inDB)
-	return nil
-}
-
-// startProfile starts a CPU profile into path, when given.
-func startProfile(path string) (stop func(), err error) {
-	if path == "" {
-		return func() {}, nil
-	}
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		return nil, err
+	defer f.Close()
+	if err := rows.WriteJSONEachRow(f, 1); err != nil {
+		return 0, err
 	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+	return rows.Len(), f.Close()
 }
 
-// logLevel is Debug when BENCH_DEBUG is set, else Warn.
-func logLevel() slog.Level {
-	if os.Getenv("BENCH_DEBUG") != "" {
-		return slog.LevelDebug
+// bigRound publishes a backlog of 1 MB messages (each over the message
+// size limit, so dead-lettered with its raw bytes) and ingests it.
+func bigRound(ctx context.Context, o options, ref *bw.ReferenceData, brokers []string) (result, error) {
+	topic := "bench.big." + time.Now().Format("20060102150405")
+	defer kafka.DeleteTopic(context.Background(), brokers, topic)
+	value := []byte(`{"event_id":"big","kind":"meeting","payload":{"title":"` + strings.Repeat("大", 333_000) + `"}}`)
+	batch := make([]kafka.Message, 0, 50)
+	p := kafka.NewPublisher(brokers, topic)
+	for i := 0; i < o.bigMessages; i++ {
+		batch = append(batch, kafka.Message{Key: []byte(strconv.Itoa(i)), Value: value})
+		if len(batch) == cap(batch) || i == o.bigMessages-1 {
+			if err := p.Publish(ctx, batch); err != nil {
+				p.Close()
+				return result{}, err
+			}
+			batch = batch[:0]
+		}
 	}
-	return slog.LevelWarn
+	p.Close()
+	db, err := freshDB(ctx, o.server+"bench_big", ref)
+	if err != nil {
+		return result{}, err
+	}
+	defer db.Close()
+	res, st, err := runIngestChild(ctx, o, o.server+"bench_big", topic, "bench-big")
+	if err != nil {
+		return result{}, err
+	}
+	if st.DeadLetters != o.bigMessages {
+		return result{}, fmt.Errorf("big round: %d dead letters, want %d", st.DeadLetters, o.bigMessages)
+	}
+	res.rows = st.Messages
+	return res, nil
+}
+
+// summary prints the medians, the ratio and the script-readable lines.
+func summary(n int, pubRate float64, ing, dir []result, big result) {
+	mi, md := median(ing, result.rate), median(dir, result.rate)
+	rss := slices.Max(collect(ing, func(r result) float64 { return r.rssMiB }))
+	fmt.Printf("\n== Ingest benchmark (%d messages, %d rounds A B alternately) ==\n", n, len(ing))
+	fmt.Printf("publish to broker (once): %.0f msgs/s\n", pubRate)
+	fmt.Printf("ingest median: %.0f msgs/s (runs %s)\n", mi, rates(ing))
+	fmt.Printf("direct median: %.0f rows/s (runs %s)\n", md, rates(dir))
+	fmt.Printf("ingest CPU median: %.1f µs/msg; broker CPU median: %.1f µs/msg\n",
+		median(ing, func(r result) float64 { return perEvent(r.cpu, r.rows) }),
+		median(ing, func(r result) float64 { return perEvent(r.brokerC, r.rows) }))
+	fmt.Printf("clickhouse-client peak RSS: %.0f MiB\n", slices.Max(collect(dir, func(r result) float64 { return r.rssMiB })))
+	fmt.Printf("load average after: %s\n\n", loadAverage())
+	fmt.Printf("ratio ingest/direct: %.2f\n", mi/md)
+	fmt.Printf("ingest events/s: %.0f\n", mi)
+	fmt.Printf("ingest peak RSS MiB: %.0f\n", max(rss, big.rssMiB))
+	fmt.Printf("ingest peak RSS bench file MiB: %.0f\n", rss)
+	if big.rows > 0 {
+		fmt.Printf("ingest peak RSS 1MB backlog MiB: %.0f\n", big.rssMiB)
+	}
+}
+
+func median(rs []result, f func(result) float64) float64 {
+	v := collect(rs, f)
+	slices.Sort(v)
+	if len(v) == 0 {
+		return 0
+	}
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+func collect(rs []result, f func(result) float64) []float64 {
+	out := make([]float64, len(rs))
+	for i, r := range rs {
+		out[i] = f(r)
+	}
+	return out
+}
+
+func rates(rs []result) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = fmt.Sprintf("%.0f", r.rate())
+	}
+	return strings.Join(parts, ", ")
+}
+
+func perEvent(d time.Duration, n int) float64 {
+	if n == 0 {
+		return 0
+	}
+	return float64(d.Microseconds()) / float64(n)
+}
+
+// procCPU is a process's user+system time from /proc (0 when unknown).
+func procCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(fields) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(fields[11], 10, 64)
+	st, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
+}
+
+// watchRSS samples the peak RSS of pid every 50 ms until it exits; the
+// returned function gives the last sample (KiB).
+func watchRSS(pid int) func() int64 {
+	var mu sync.Mutex
+	var peak int64
+	go func() {
+		for {
+			v := peakRSS(strconv.Itoa(pid))
+			if v == 0 {
+				return
+			}
+			mu.Lock()
+			peak = max(peak, v)
+			mu.Unlock()
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	return func() int64 {
+		mu.Lock()
+		defer mu.Unlock()
+		return peak
+	}
+}
+
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
 }

@@ -1,0 +1,323 @@
+package ingest_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/burdenwatch/burdenwatch/broker"
+	"github.com/burdenwatch/burdenwatch/clickhouse"
+	"github.com/burdenwatch/burdenwatch/ingest"
+	"github.com/burdenwatch/burdenwatch/internal/testenv"
+	"github.com/burdenwatch/burdenwatch/kafka"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// outage is how long the outage tests keep a service away.
+const outage = 30 * time.Second
+
+// proxy forwards TCP connections to a target. Cutting it closes the
+// listener and every connection, so clients see a real outage (refused
+// dials, reset connections) while the server behind keeps running for the
+// other tests; restoring it listens again on the same port.
+type proxy struct {
+	addr, target string
+	mu           sync.Mutex
+	ln           net.Listener
+	conns        map[net.Conn]bool
+}
+
+func startProxy(t *testing.T, target string) *proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{addr: ln.Addr().String(), target: target, conns: map[net.Conn]bool{}}
+	p.serve(ln)
+	t.Cleanup(p.cut)
+	return p
+}
+
+func (p *proxy) serve(ln net.Listener) {
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.forward(c)
+		}
+	}()
+}
+
+func (p *proxy) forward(c net.Conn) {
+	s, err := net.Dial("tcp", p.target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	if !p.track(c, s) {
+		c.Close()
+		s.Close()
+		return
+	}
+	go func() { _, _ = io.Copy(s, c); s.Close() }()
+	_, _ = io.Copy(c, s)
+	c.Close()
+}
+
+// track registers a connection pair unless the proxy is cut.
+func (p *proxy) track(cs ...net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln == nil {
+		return false
+	}
+	for _, c := range cs {
+		p.conns[c] = true
+	}
+	return true
+}
+
+func (p *proxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for c := range p.conns {
+		c.Close()
+	}
+	clear(p.conns)
+}
+
+func (p *proxy) restore(t *testing.T) {
+	t.Helper()
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		t.Fatalf("proxy listen again on %s: %v", p.addr, err)
+	}
+	p.serve(ln)
+}
+
+// proxiedDB opens the test database through a proxy.
+func proxiedDB(t *testing.T, dsn string) (*clickhouse.DB, *proxy) {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startProxy(t, u.Host)
+	u.Host = p.addr
+	db, err := clickhouse.Open(context.Background(), u.String(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, p
+}
+
+// waitFor polls cond every 20 ms until it holds or a minute passed.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func countEvents(t *testing.T, db *clickhouse.DB) uint64 {
+	t.Helper()
+	var n uint64
+	if err := db.Conn().QueryRow(context.Background(), "SELECT count() FROM events").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestIngestRidesOutClickHouseOutage cuts ClickHouse away from a running
+// ingest for 30 s while messages keep arriving; the one process, never
+// restarted, reports not ready during the outage and ends with the tables
+// of a clean run.
+func TestIngestRidesOutClickHouseOutage(t *testing.T) {
+	t.Parallel()
+	db, dsn, brokers := setup(t)
+	viaProxy, px := proxiedDB(t, dsn)
+	s := buildScenario(t, 6000, 30)
+	half := len(s.msgs) / 2
+	publish(t, brokers, s.msgs[:half])
+	reg := prometheus.NewRegistry()
+	cfg := ingestConfig(db, brokers, "ch-outage", 500)
+	cfg.Registerer, cfg.MaxOutage = reg, 3*outage
+	cons := consumer(t, brokers, "ch-outage")
+	defer cons.Close()
+	in := ingest.New(cfg, cons, viaProxy)
+	done := make(chan error, 1)
+	go func() { _, err := in.Run(context.Background()); done <- err }()
+	waitFor(t, "first events", func() bool { return countEvents(t, db) > 0 })
+	px.cut()
+	publish(t, brokers, s.msgs[half:])
+	waitFor(t, "not ready", func() bool { return in.Ready() != nil })
+	if err := in.Ready(); !strings.Contains(err.Error(), "clickhouse unreachable") {
+		t.Errorf("Ready during the outage = %v; want it to name clickhouse", err)
+	}
+	if v := gauge(t, reg, "burdenwatch_ingest_ready"); v != 0 {
+		t.Errorf("ready metric during the outage = %v, want 0", v)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("ingest returned during the outage: %v", err)
+	case <-time.After(outage):
+	}
+	px.restore(t)
+	if err := <-done; err != nil {
+		t.Fatalf("ingest after the outage: %v", err)
+	}
+	if err := in.Ready(); err != nil {
+		t.Errorf("Ready after the outage = %v, want nil", err)
+	}
+	checkFinal(t, db, s)
+	checkCaughtUp(t, brokers, "ch-outage")
+}
+
+// TestIngestGivesUpAfterMaxOutage: with --until-idle, an outage longer
+// than MaxOutage ends Run with an error naming the service and the limit,
+// and nothing of the unwritten batch is committed.
+func TestIngestGivesUpAfterMaxOutage(t *testing.T) {
+	t.Parallel()
+	db, dsn, brokers := setup(t)
+	viaProxy, px := proxiedDB(t, dsn)
+	s := buildScenario(t, 500, 5)
+	publish(t, brokers, s.msgs)
+	px.cut()
+	cfg := ingestConfig(db, brokers, "max-outage", 100)
+	cfg.MaxOutage = 2 * time.Second
+	cons := consumer(t, brokers, "max-outage")
+	defer cons.Close()
+	t0 := time.Now()
+	_, err := ingest.New(cfg, cons, viaProxy).Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "clickhouse unreachable") || !strings.Contains(err.Error(), "max-outage") {
+		t.Fatalf("Run = %v; want an error naming clickhouse and --max-outage", err)
+	}
+	if d := time.Since(t0); d > time.Minute {
+		t.Errorf("gave up after %s, want soon after the 2 s limit", d)
+	}
+	if lag, err := kafka.Lag(context.Background(), brokers, topic, "max-outage"); err != nil || lag != int64(len(s.msgs)) {
+		t.Errorf("lag after giving up = %d, %v; want %d (nothing committed)", lag, err, len(s.msgs))
+	}
+}
+
+// TestIngestRidesOutBrokerRestart kills the broker (it keeps its data
+// directory) under a running ingest and starts it again on the same port
+// after a while; the ingest process carries on by itself and ends with the
+// tables of a clean run.
+func TestIngestRidesOutBrokerRestart(t *testing.T) {
+	t.Parallel()
+	db, _ := testenv.ClickHouse(t)
+	if err := db.LoadReferenceData(context.Background(), points(), "test"); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	b := testenv.Broker(t, topic, dir)
+	brokers := []string{b.Addr()}
+	s := buildScenario(t, 6000, 30)
+	half := len(s.msgs) / 2
+	publish(t, brokers, s.msgs[:half])
+	cfg := ingestConfig(db, brokers, "broker-outage", 500)
+	cfg.MaxOutage = 3 * outage
+	cfg.Health = ingest.NewHealth(cfg.Log, nil)
+	cons, err := kafka.NewConsumer(kafka.ConsumerConfig{Brokers: brokers, Topic: topic, Group: "broker-outage",
+		SessionTimeout: 2 * time.Second, OnConnect: cfg.Health.KafkaConnect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cons.Close()
+	in := ingest.New(cfg, cons, db)
+	done := make(chan error, 1)
+	go func() { _, err := in.Run(context.Background()); done <- err }()
+	waitFor(t, "first events", func() bool { return countEvents(t, db) > 0 })
+	b.Close()
+	waitFor(t, "not ready", func() bool { return in.Ready() != nil })
+	select {
+	case err := <-done:
+		t.Fatalf("ingest returned while the broker was down: %v", err)
+	case <-time.After(outage / 3):
+	}
+	b2, err := broker.Start(broker.Config{Listen: brokers[0], Topic: topic, Partitions: 4, DataDir: dir})
+	if err != nil {
+		t.Fatalf("restart broker on %s: %v", brokers[0], err)
+	}
+	t.Cleanup(b2.Close)
+	publish(t, brokers, s.msgs[half:])
+	if err := <-done; err != nil {
+		t.Fatalf("ingest after the broker restart: %v", err)
+	}
+	checkFinal(t, db, s)
+	checkCaughtUp(t, brokers, "broker-outage")
+}
+
+// TestRejectedBatchIsNotCommitted makes ClickHouse refuse the events
+// insert (a column of another type): Run fails with the reason, nothing is
+// committed, and once the table is repaired a new run writes everything.
+func TestRejectedBatchIsNotCommitted(t *testing.T) {
+	db, _, brokers := setup(t)
+	s := buildScenario(t, 300, 10)
+	publish(t, brokers, s.msgs)
+	ctx := context.Background()
+	if err := db.Exec(ctx, "ALTER TABLE events MODIFY COLUMN pages String"); err != nil {
+		t.Fatal(err)
+	}
+	cons := consumer(t, brokers, "rejected")
+	_, err := newIngester(db, brokers, "rejected", 100, cons).Run(ctx)
+	cons.Close()
+	if err == nil || !strings.Contains(err.Error(), "pages") {
+		t.Fatalf("Run with a broken events table = %v; want an error naming the column", err)
+	}
+	if lag, err := kafka.Lag(ctx, brokers, topic, "rejected"); err != nil || lag != int64(len(s.msgs)) {
+		t.Fatalf("lag after a rejected batch = %d, %v; want %d (nothing committed)", lag, err, len(s.msgs))
+	}
+	if err := db.Exec(ctx, "ALTER TABLE events MODIFY COLUMN pages UInt32"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Exec(ctx, "TRUNCATE TABLE dead_letters"); err != nil {
+		t.Fatal(err)
+	}
+	runUntilIdle(t, db, brokers, "rejected", 100)
+	checkFinal(t, db, s)
+}
+
+func checkCaughtUp(t *testing.T, brokers []string, group string) {
+	t.Helper()
+	if lag, err := kafka.Lag(context.Background(), brokers, topic, group); err != nil || lag != 0 {
+		t.Errorf("lag of %s = %d, %v; want 0", group, lag, err)
+	}
+}
+
+// gauge reads a registered gauge without labels.
+func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("metric %s not registered", name)
+	return 0
+}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	bw "github.com/burdenwatch/burdenwatch"
+	"github.com/burdenwatch/burdenwatch/clickhouse"
+	"github.com/burdenwatch/burdenwatch/ingest"
+	"github.com/burdenwatch/burdenwatch/kafka"
+)
+
+// childOptions configure the ingest child process; zero values take the
+// ingest package's defaults, as `burdenwatch ingest` does.
+type childOptions struct {
+	on                  bool
+	topic, group        string
+	batch, workers      int
+	budgetMiB, maxMsgKB int
+}
+
+func childFlags(c *childOptions) {
+	flag.BoolVar(&c.on, "child", false, "run as the ingest child process (internal)")
+	flag.StringVar(&c.topic, "child-topic", "", "topic of the child (internal)")
+	flag.StringVar(&c.group, "child-group", "", "consumer group of the child (internal)")
+	flag.IntVar(&c.batch, "batch-size", 100000, "ingest batch size (messages)")
+	flag.IntVar(&c.workers, "workers", 2, "ingest decode workers")
+	flag.IntVar(&c.budgetMiB, "memory-budget-mib", 0, "ingest memory budget in MiB (0: ingest's default)")
+	flag.IntVar(&c.maxMsgKB, "max-message-kib", 0, "ingest message size limit in KiB (0: ingest's default)")
+}
+
+// args passes the tuning flags on to the child.
+func (c childOptions) args() []string {
+	return []string{"-batch-size", strconv.Itoa(c.batch), "-workers", strconv.Itoa(c.workers),
+		"-memory-budget-mib", strconv.Itoa(c.budgetMiB), "-max-message-kib", strconv.Itoa(c.maxMsgKB)}
+}
+
+// childStats is what the child reports on stdout.
+type childStats struct {
+	Messages, Events, DeadLetters int
+	BusyNanos                     int64
+	PeakRSSKiB                    int64 // VmHWM of the child itself
+}
+
+// runChild ingests the topic until idle with the group and prints its
+// stats as JSON.
+func runChild(ctx context.Context, o childOptions) error {
+	dsn := flag.Lookup("clickhouse").Value.String()
+	brokers := strings.Split(flag.Lookup("brokers").Value.String(), ",")
+	db, err := clickhouse.Open(ctx, dsn, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	points, err := db.ObservationPoints(ctx)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()}))
+	health := ingest.NewHealth(log, nil)
+	cons, err := kafka.NewConsumer(kafka.ConsumerConfig{Brokers: brokers, Topic: o.topic, Group: o.group,
+		Log: log, OnConnect: health.KafkaConnect})
+	if err != nil {
+		return err
+	}
+	defer cons.Close()
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	in := ingest.New(ingest.Config{
+		Topic: o.topic, Group: o.group, BatchSize: o.batch, FlushInterval: time.Second, Workers: o.workers,
+		MemoryBudget: int64(o.budgetMiB) << 20, MaxMessageBytes: o.maxMsgKB << 10,
+		UntilIdle: true, IdleTimeout: time.Second, Location: loc, Health: health, Log: log,
+		Lag:    func(ctx context.Context) (int64, error) { return kafka.Lag(ctx, brokers, o.topic, o.group) },
+		Points: func() map[string]bw.ObservationPoint { return points },
+	}, cons, db)
+	st, err := in.Run(ctx)
+	if err != nil {
+		return err
+	}
+	out, err := json.Marshal(childStats{Messages: st.Messages, Events: st.Events, DeadLetters: st.DeadLetters,
+		BusyNanos: int64(st.Busy()), PeakRSSKiB: peakRSS("self")})
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Println(string(out))
+	return err
+}
+
+// logLevel is Debug when BENCH_DEBUG is set, else Warn.
+func logLevel() slog.Level {
+	if os.Getenv("BENCH_DEBUG") != "" {
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
+}
+
+// peakRSS is the VmHWM (peak resident set) of /proc/<pid>, in KiB. The
+// rusage of a child is no use here: Go starts children with vfork, so the
+// child's ru_maxrss includes the parent's memory at the time.
+func peakRSS(pid string) int64 {
+	b, err := os.ReadFile("/proc/" + pid + "/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
