@@ -107,6 +107,21 @@ func (db *DB) ReadEvents(ctx context.Context, province string, year int) (*colum
 	return out, nil
 }
 
+// ReadEventsFloor runs the queries of ReadEvents with FORMAT Null: the
+// server's share of the read, the floor benchmarks compare ReadEvents with.
+func (db *DB) ReadEventsFloor(ctx context.Context, province string, year int) error {
+	queries := []string{duplicatesQuery}
+	for _, kind := range eventKinds {
+		queries = append(queries, kindQuery(kind, kindColumns(kind), provinceYear(province, year)))
+	}
+	for _, q := range queries {
+		if err := db.http.queryNull(ctx, q); err != nil {
+			return fmt.Errorf("clickhouse: read floor of %s/%d: %w", province, year, err)
+		}
+	}
+	return nil
+}
+
 // duplicateWinners returns the winning version of every event_id that has
 // more than one delivery.
 func (db *DB) duplicateWinners(ctx context.Context) (map[string]winner, error) {

@@ -45,26 +45,50 @@ func newHTTPEndpoint(d DSN, opts *ch.Options) httpEndpoint {
 	}
 }
 
-// queryNative runs query (without a FORMAT clause) over HTTP and calls
-// each with every block of the Native result, decoded into fresh columns
-// the callback may keep.
-func (h httpEndpoint) queryNative(ctx context.Context, query string, each func(proto.Results) error) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
-		h.url+"?"+url.Values{"database": {h.database}, "max_block_size": {strconv.Itoa(columnar.BatchRows)}}.Encode(), strings.NewReader(query+"\nFORMAT Native"))
+// post sends query with a FORMAT clause over HTTP and returns the
+// response of a successful query; the caller closes its body.
+func (h httpEndpoint) post(ctx context.Context, query, format string) (*http.Response, error) {
+	params := url.Values{"database": {h.database}, "max_block_size": {strconv.Itoa(columnar.BatchRows)}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.url+"?"+params.Encode(),
+		strings.NewReader(query+"\nFORMAT "+format))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.Header.Set("X-ClickHouse-User", h.user)
 	req.Header.Set("X-ClickHouse-Key", h.password)
 	resp, err := h.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("HTTP interface %s: %w", h.url, err)
+		return nil, fmt.Errorf("HTTP interface %s: %w", h.url, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return nil, fmt.Errorf("HTTP interface %s: %s: %s", h.url, resp.Status, strings.TrimSpace(string(msg)))
+	}
+	return resp, nil
+}
+
+// queryNull runs query with FORMAT Null: the server does all the work of
+// the query and sends nothing back.
+func (h httpEndpoint) queryNull(ctx context.Context, query string) error {
+	resp, err := h.post(ctx, query, "Null")
+	if err != nil {
+		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("HTTP interface %s: %s: %s", h.url, resp.Status, strings.TrimSpace(string(msg)))
+	_, err = io.Copy(io.Discard, resp.Body)
+	return err
+}
+
+// queryNative runs query (without a FORMAT clause) over HTTP and calls
+// each with every block of the Native result, decoded into fresh columns
+// the callback may keep.
+func (h httpEndpoint) queryNative(ctx context.Context, query string, each func(proto.Results) error) error {
+	resp, err := h.post(ctx, query, "Native")
+	if err != nil {
+		return err
 	}
+	defer resp.Body.Close()
 	r := proto.NewReader(resp.Body)
 	for {
 		var b proto.Block

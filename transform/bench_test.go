@@ -115,19 +115,54 @@ func benchDB(b *testing.B) *clickhouse.DB {
 	return db
 }
 
+// benchSize names the benchmark size in the summary lines: 1M or 10M.
+func benchSize() string { return fmt.Sprintf("%dM", benchEvents()/1_000_000) }
+
+// readFloor prints the time ClickHouse takes for the queries of the read
+// with FORMAT Null: what no client can go below.
+func readFloor(b *testing.B, db *clickhouse.DB, what string) {
+	t0 := time.Now()
+	if err := db.ReadEventsFloor(context.Background(), "43", 2025); err != nil {
+		b.Fatal(err)
+	}
+	fmt.Printf("transform %s read floor (FORMAT Null) s: %.3f\n", what, time.Since(t0).Seconds())
+}
+
+// loadAverage is the 1-minute load average, for the record.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Fields(string(b))[0]
+}
+
 // BenchmarkFullRecompute recomputes a whole province-year of benchEvents()
-// events: read, rules, indicators, writes.
+// events: read, rules, indicators, writes. It prints the summary lines
+// deploy/bench.sh collects ("transform full 1M s: X"), the read floor
+// beside them, and the time of a second full run over unchanged events
+// (nothing to write).
 func BenchmarkFullRecompute(b *testing.B) {
 	db := benchDB(b)
 	packs := shippedPacks(b)
+	readFloor(b, db, "full "+benchSize())
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
 		sum, err := transform.Run(context.Background(), db, transform.Config{Full: true, Packs: packs, Log: slog.Default()})
 		if err != nil {
 			b.Fatal(err)
 		}
+		fmt.Printf("transform full %s s: %.3f\n", benchSize(), time.Since(t0).Seconds())
 		b.ReportMetric(float64(sum.RuleResults), "rule_results")
 	}
+	b.StopTimer()
+	t0 := time.Now()
+	if _, err := transform.Run(context.Background(), db, transform.Config{Full: true, Packs: packs, Log: slog.Default()}); err != nil {
+		b.Fatal(err)
+	}
+	fmt.Printf("transform full %s unchanged s: %.3f\n", benchSize(), time.Since(t0).Seconds())
+	fmt.Printf("transform load average: %s\n", loadAverage())
 	b.ReportMetric(float64(benchEvents())*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
@@ -145,6 +180,7 @@ func BenchmarkIncrementalMonth(b *testing.B) {
 		b.StopTimer()
 		generate(b, db, fmt.Sprintf("inc%d-", i), benchEvents()/12, 12, 12)
 		b.StartTimer()
+		t0 := time.Now()
 		sum, err := transform.Run(context.Background(), db, cfg)
 		if err != nil {
 			b.Fatal(err)
@@ -152,5 +188,9 @@ func BenchmarkIncrementalMonth(b *testing.B) {
 		if len(sum.ProvinceYears) != 1 {
 			b.Fatalf("incremental run computed %v", sum.ProvinceYears)
 		}
+		fmt.Printf("transform incremental month s: %.3f\n", time.Since(t0).Seconds())
 	}
+	b.StopTimer()
+	readFloor(b, db, "incremental month")
+	fmt.Printf("transform load average: %s\n", loadAverage())
 }
