@@ -77,8 +77,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	a := &app{getenv: getenv, stdout: stdout, stderr: stderr}
 	root := a.rootCommand()
 	root.SetArgs(args)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
@@ -110,6 +108,8 @@ func (a *app) rootCommand() *cobra.Command {
 		},
 	}
 	root.SetVersionTemplate("burdenwatch {{.Version}}\n")
+	root.SetOut(a.stdout) // before localizeBuiltins: the completion commands keep the writer
+	root.SetErr(a.stderr)
 	pf := root.PersistentFlags()
 	pf.BoolP("help", "h", false, "显示帮助")
 	pf.String(config.FileFlag, "", "配置`文件`，每行 KEY=VALUE（键为参数名或 BURDENWATCH_ 变量名）；也可由 BURDENWATCH_CONFIG 给出")
