@@ -97,9 +97,9 @@ func (d *Decoder) Decode(raw []byte) (Event, error) {
 		return ev, notJSON(err)
 	}
 	if p := scanStrings(raw); p != nil {
-		return ev, d.located(v, p)
+		return ev, located(v, raw, p)
 	}
-	if err := d.checker.check(v, nil); err != nil {
+	if err := d.checker.check(v); err != nil {
 		return ev, err
 	}
 	o := reader{v: v}
@@ -128,16 +128,6 @@ func (d *Decoder) Decode(raw []byte) (Event, error) {
 		return ev, p.err
 	}
 	return ev, nil
-}
-
-// located names the field of a problem the byte scan found.
-func (d *Decoder) located(v *fastjson.Value, p *rawProblem) *ValidationError {
-	if p.code != ReasonTooDeep && p.code != ReasonNotJSON {
-		if err := d.checker.check(v, p); err != nil {
-			return err
-		}
-	}
-	return &ValidationError{Code: p.code, Msg: "message " + p.msg}
 }
 
 func (d *Decoder) envelope(o *reader, ev *Event) {
@@ -205,11 +195,15 @@ func (d *Decoder) timestamp(o *reader, key string, required bool) time.Time {
 		o.fail(ReasonBadTimestamp, key, "is not an RFC 3339 timestamp with offset")
 		return time.Time{}
 	}
+	if _, off := t.Zone(); off <= -24*3600 || off >= 24*3600 {
+		o.fail(ReasonBadTimestamp, key, "has an offset beyond ±23:59")
+		return time.Time{}
+	}
 	if t.Before(MinTimestamp) || t.After(MaxTimestamp) {
 		o.fail(ReasonTimeRange, key, "lies outside 1970-01-01T00:00:00Z–2105-12-31T23:59:59Z, the range of a DateTime column")
 		return time.Time{}
 	}
-	return t.In(d.Location)
+	return t.Truncate(time.Second).In(d.Location) // a DateTime column holds seconds
 }
 
 func (d *Decoder) inspection(p *reader, ev *Event) {

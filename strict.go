@@ -9,15 +9,13 @@ import (
 
 // checker walks a parsed message once before its fields are read: no key
 // twice in an object, every number a JSON number (fastjson also takes
-// "NaN", "inf" and "1-2"). With locate set it looks instead for the string
-// that the byte scan found wrong, to name its field.
+// "NaN", "inf" and "1-2").
 type checker struct {
-	path   []pathElem
-	keys   [][]byte
-	vals   []*fastjson.Value
-	buf    []byte
-	locate *rawProblem
-	err    *ValidationError
+	path []pathElem
+	keys [][]byte
+	vals []*fastjson.Value
+	buf  []byte
+	err  *ValidationError
 }
 
 // pathElem is one step of a field path: an object key or an array index.
@@ -27,8 +25,8 @@ type pathElem struct {
 }
 
 // check returns the first structural problem of v, or nil.
-func (c *checker) check(v *fastjson.Value, locate *rawProblem) *ValidationError {
-	c.path, c.keys, c.vals, c.err, c.locate = c.path[:0], c.keys[:0], c.vals[:0], nil, locate
+func (c *checker) check(v *fastjson.Value) *ValidationError {
+	c.path, c.keys, c.vals, c.err = c.path[:0], c.keys[:0], c.vals[:0], nil
 	c.walk(v)
 	return c.err
 }
@@ -51,12 +49,6 @@ func (c *checker) walk(v *fastjson.Value) {
 		if !jsonNumber(c.buf) {
 			c.fail(ReasonNotJSON, showRaw(string(c.buf)), "is not a JSON number")
 		}
-	case fastjson.TypeString:
-		if c.locate != nil {
-			if p := textProblem(string(v.GetStringBytes())); p != nil {
-				c.fail(p.code, showValue(v), p.msg)
-			}
-		}
 	}
 }
 
@@ -75,12 +67,6 @@ func (c *checker) object(o *fastjson.Object) {
 // member checks one key and value of the object whose keys start at
 // c.keys[start].
 func (c *checker) member(start int, k []byte, x *fastjson.Value) {
-	if c.locate != nil {
-		if p := textProblem(string(k)); p != nil {
-			c.fail(p.code, showRaw(string(k)), "the field name "+p.msg)
-			return
-		}
-	}
 	for j, prev := range c.keys[start:] {
 		if string(prev) == string(k) {
 			c.fail(ReasonDuplicateField, showValue(x),
@@ -192,4 +178,100 @@ func notJSON(err error) *ValidationError {
 		out += " near " + showRaw(near)
 	}
 	return &ValidationError{Code: ReasonNotJSON, Msg: out}
+}
+
+// located turns a problem the byte scan found at raw[p.at] into a reason
+// naming the field it lies in, with the field's value as parsed.
+func located(v *fastjson.Value, raw []byte, p *rawProblem) *ValidationError {
+	if p.at < 0 {
+		return &ValidationError{Code: p.code, Msg: "message " + p.msg}
+	}
+	path, text, isKey := pathAt(raw, p.at)
+	if isKey {
+		return &ValidationError{Code: p.code, Field: pathString(path), Value: showRaw(string(text)), Msg: "the field name " + p.msg}
+	}
+	value := `"` + showRaw(string(text)) + `"` // as written, when the parsed value cannot be found
+	if x := valueAt(v, path); x != nil && x.Type() == fastjson.TypeString {
+		value = showValue(x)
+	}
+	return &ValidationError{Code: p.code, Field: pathString(path), Value: value, Msg: p.msg}
+}
+
+// pathAt returns the path of the string that holds raw[at] in the JSON
+// text raw (which fastjson parsed), the string as written and whether it
+// is a key. Keys in the path are as written, escapes included.
+func pathAt(raw []byte, at int) (path []pathElem, text []byte, isKey bool) {
+	type frame struct {
+		object, wantKey bool
+	}
+	var frames []frame
+	for i := 0; i < len(raw) && i <= at; i++ {
+		top := len(frames) - 1
+		switch raw[i] {
+		case '{':
+			frames = append(frames, frame{object: true, wantKey: true})
+			path = append(path, pathElem{index: -1})
+		case '[':
+			frames = append(frames, frame{})
+			path = append(path, pathElem{index: 0})
+		case '}', ']':
+			frames, path = frames[:top], path[:top]
+		case ',':
+			if frames[top].object {
+				frames[top].wantKey = true
+			} else {
+				path[top].index++
+			}
+		case ':':
+			frames[top].wantKey = false
+		case '"':
+			end := stringEnd(raw, i+1)
+			if top >= 0 && frames[top].wantKey {
+				path[top].key = raw[i+1 : end]
+				if at < end {
+					return path[:top+1], raw[i+1 : end], true
+				}
+			} else if at < end {
+				return trimEmpty(path), raw[i+1 : end], false
+			}
+			i = end
+		}
+	}
+	return trimEmpty(path), nil, false
+}
+
+// trimEmpty drops the root object's step, which has no key yet when the
+// path ends there.
+func trimEmpty(path []pathElem) []pathElem {
+	if n := len(path); n > 0 && path[n-1].index < 0 && path[n-1].key == nil {
+		return path[:n-1]
+	}
+	return path
+}
+
+// stringEnd returns the index of the quote closing the string whose
+// content starts at raw[i].
+func stringEnd(raw []byte, i int) int {
+	for i < len(raw) && raw[i] != '"' {
+		if raw[i] == '\\' {
+			i++
+		}
+		i++
+	}
+	return i
+}
+
+// valueAt follows path (keys as written) from v.
+func valueAt(v *fastjson.Value, path []pathElem) *fastjson.Value {
+	for _, e := range path {
+		if v == nil {
+			return nil
+		}
+		if e.index >= 0 {
+			v = v.Get(strconv.Itoa(e.index))
+		} else {
+			v = v.Get(string(e.key))
+		}
+	}
+	return v
 }

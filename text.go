@@ -26,6 +26,7 @@ const (
 type rawProblem struct {
 	code string // Reason* constant
 	msg  string
+	at   int // offset in the message of the bad byte or escape; -1 for the whole message
 }
 
 // scanStrings checks every string (keys included) of a message that
@@ -34,24 +35,37 @@ type rawProblem struct {
 // bytes in one pass, one table look-up a byte inside strings.
 func scanStrings(raw []byte) *rawProblem {
 	if !utf8.Valid(raw) {
-		return &rawProblem{ReasonInvalidUTF8, "contains bytes that are not valid UTF-8"}
+		return invalidUTF8(raw)
 	}
 	depth := 0
 	for i := 0; i < len(raw); i++ {
 		switch raw[i] {
 		case '{', '[':
 			if depth++; depth > MaxNesting {
-				return &rawProblem{ReasonTooDeep, "nests objects and arrays deeper than " + strconv.Itoa(MaxNesting) + " levels"}
+				return &rawProblem{ReasonTooDeep, "nests objects and arrays deeper than " + strconv.Itoa(MaxNesting) + " levels", -1}
 			}
 		case '}', ']':
 			depth--
 		case '"':
 			n, p := scanString(raw, i+1)
 			if p != nil {
+				p.at = n
 				return p
 			}
 			i = n
 		}
+	}
+	return nil
+}
+
+// invalidUTF8 names the first byte of raw that is not UTF-8.
+func invalidUTF8(raw []byte) *rawProblem {
+	for i := 0; i < len(raw); {
+		r, size := utf8.DecodeRune(raw[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return &rawProblem{ReasonInvalidUTF8, "contains the byte " + hexByte(raw[i]) + ", which is not valid UTF-8", i}
+		}
+		i += size
 	}
 	return nil
 }
@@ -87,11 +101,11 @@ func scanString(raw []byte, i int) (int, *rawProblem) {
 			i = n
 		case c == 0xc2:
 			if i+1 < len(raw) && raw[i+1] < 0xa0 {
-				return i, &rawProblem{ReasonControlChar, "contains control character " + runeName(rune(raw[i+1]))}
+				return i, &rawProblem{ReasonControlChar, "contains control character " + runeName(rune(raw[i+1])), 0}
 			}
 			i += 2
 		default:
-			return i, &rawProblem{ReasonControlChar, "contains control character " + runeName(rune(c))}
+			return i, &rawProblem{ReasonControlChar, "contains control character " + runeName(rune(c)), 0}
 		}
 	}
 	return i, nil // unterminated: fastjson has refused it already
@@ -101,34 +115,34 @@ func scanString(raw []byte, i int) (int, *rawProblem) {
 // index after it.
 func scanEscape(raw []byte, i int) (int, *rawProblem) {
 	if i >= len(raw) {
-		return i, &rawProblem{ReasonNotJSON, "ends inside an escape"}
+		return i, &rawProblem{ReasonNotJSON, "ends inside an escape", 0}
 	}
 	switch raw[i] {
 	case '"', '\\', '/':
 		return i + 1, nil
 	case 'b', 'f', 'n', 'r', 't':
-		return i, &rawProblem{ReasonControlChar, "contains the escaped control character \\" + string(raw[i])}
+		return i, &rawProblem{ReasonControlChar, "contains the escaped control character \\" + string(raw[i]), 0}
 	case 'u':
 	default:
-		return i, &rawProblem{ReasonNotJSON, "contains the invalid escape " + strconv.Quote("\\"+string(raw[i:i+1]))}
+		return i, &rawProblem{ReasonNotJSON, "contains the invalid escape " + strconv.Quote("\\"+string(raw[i:i+1])), 0}
 	}
 	r, ok := hex4(raw, i+1)
 	if !ok {
-		return i, &rawProblem{ReasonNotJSON, "contains a \\u escape without 4 hex digits"}
+		return i, &rawProblem{ReasonNotJSON, "contains a \\u escape without 4 hex digits", 0}
 	}
 	i += 5
 	switch {
 	case r < 0x20 || r >= 0x7f && r <= 0x9f:
-		return i, &rawProblem{ReasonControlChar, "contains the escaped control character " + runeName(r)}
+		return i, &rawProblem{ReasonControlChar, "contains the escaped control character " + runeName(r), 0}
 	case r >= 0xdc00 && r <= 0xdfff:
-		return i, &rawProblem{ReasonInvalidUTF8, "contains the escaped lone surrogate " + runeName(r) + ", which is not a character"}
+		return i, &rawProblem{ReasonInvalidUTF8, "contains the escaped lone surrogate " + runeName(r) + ", which is not a character", 0}
 	case r >= 0xd800 && r <= 0xdbff:
 		lo, ok := rune(0), i+1 < len(raw) && raw[i] == '\\' && raw[i+1] == 'u'
 		if ok {
 			lo, ok = hex4(raw, i+2)
 		}
 		if !ok || lo < 0xdc00 || lo > 0xdfff {
-			return i, &rawProblem{ReasonInvalidUTF8, "contains the escaped lone surrogate " + runeName(r) + ", which is not a character"}
+			return i, &rawProblem{ReasonInvalidUTF8, "contains the escaped lone surrogate " + runeName(r) + ", which is not a character", 0}
 		}
 		return i + 6, nil
 	}
@@ -153,26 +167,6 @@ func hex4(raw []byte, i int) (rune, bool) {
 		}
 	}
 	return r, true
-}
-
-// textProblem is the first reason why the unescaped string s cannot be
-// stored: invalid UTF-8, a control character, or a lone surrogate left
-// escaped by fastjson's best-effort unescaping. It finds, in the slow
-// path, which string the byte scan complained about.
-func textProblem(s string) *rawProblem {
-	for i, r := range s {
-		switch {
-		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
-			return &rawProblem{ReasonInvalidUTF8, "contains the byte " + hexByte(s[i]) + ", which is not valid UTF-8"}
-		case r < 0x20 || r >= 0x7f && r <= 0x9f:
-			return &rawProblem{ReasonControlChar, "contains control character " + runeName(r)}
-		case r == '\\' && len(s) >= i+6 && (s[i+1] == 'u' || s[i+1] == 'U'):
-			if v, ok := hex4([]byte(s[i+2:i+6]), 0); ok && v >= 0xd800 && v <= 0xdfff {
-				return &rawProblem{ReasonInvalidUTF8, "contains the escaped lone surrogate " + runeName(v) + ", which is not a character"}
-			}
-		}
-	}
-	return nil
 }
 
 // codeProblem is why s cannot be a code or an id: only letters, digits,
