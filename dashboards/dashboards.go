@@ -132,7 +132,10 @@ func (a *assembly) query(sql string, f Format) Query {
 	return Query{Plugin: a.o.Plugin, RefID: "A", DatasourceUID: a.o.DatasourceUID, SQL: sql, Format: f}
 }
 
-// variable adds a query variable; multi variables offer "全部" (allValue).
+// variable adds a query variable. Single-value variables keep the order
+// of their query (sort disabled), whose first row is what Grafana selects
+// when the dashboard is opened without a value; multi-value variables are
+// sorted and offer "全部" (allValue), Grafana's default for them.
 func (a *assembly) variable(name, label, sql string, multi bool) {
 	v := dashboard.NewQueryVariableBuilder(name).
 		Label(label).
@@ -140,13 +143,16 @@ func (a *assembly) variable(name, label, sql string, multi bool) {
 		Definition(sql).
 		Datasource(a.datasource()).
 		Refresh(dashboard.VariableRefreshOnDashboardLoad).
-		Sort(dashboard.VariableSortAlphabeticalAsc)
+		Sort(dashboard.VariableSortDisabled)
 	if multi {
-		v = v.Multi(true).IncludeAll(true).AllValue(allValue)
+		v = v.Sort(dashboard.VariableSortAlphabeticalAsc).Multi(true).IncludeAll(true).AllValue(allValue)
 	}
 	a.db = a.db.WithVariable(v)
 }
 
 func (a *assembly) panel(p cog.Builder[dashboard.Panel]) { a.db = a.db.WithPanel(p) }
 
-func (a *assembly) row(title string) { a.db = a.db.WithRow(dashboard.NewRowBuilder(title)) }
+// row starts a row; like every panel it gets its own id.
+func (a *assembly) row(title string) {
+	a.db = a.db.WithRow(dashboard.NewRowBuilder(title).Id(a.id()))
+}

@@ -2,32 +2,86 @@ package dashboards
 
 import (
 	"os"
+	"reflect"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-func TestExpand(t *testing.T) {
-	from, to := at("2025-02-10 00:00:00"), at("2025-03-20 12:00:00") // 1739116800, 1742443200
-	vars := map[string][]string{"province": {"43"}, "rule": {"a", "b'c"}}
+// TestInterpolate pins Grafana's and the plugins' rules that the
+// dashboards depend on, each case one rule.
+func TestInterpolate(t *testing.T) {
+	in := Interpolation{From: at("2025-02-10 00:00:00"), To: at("2025-03-20 12:00:00"), // 1739116800, 1742443200
+		Vars: map[string]Variable{
+			"province": {Options: []string{"43", "22"}, Values: []string{"43"}},
+			"rule":     {Multi: true, IncludeAll: true, Options: []string{"a", "b'c"}, Values: []string{"a", "b'c"}},
+			"allrule":  {Multi: true, IncludeAll: true, AllValue: "'__all'", Options: []string{"a", "b"}, All: true},
+			"plainall": {Multi: true, IncludeAll: true, Options: []string{"a", "b"}, All: true},
+			"name":     {Options: []string{"x", "y"}, Values: []string{"x"}},
+		}}
 	for _, tc := range []struct {
 		p        Plugin
 		sql, out string
 	}{
-		{Official, "WHERE $__timeFilter(flushed_at) AND p = '$province'",
-			"WHERE flushed_at >= toDateTime(1739116800) AND flushed_at <= toDateTime(1742443200) AND p = '43'"},
-		{Official, "m >= toStartOfMonth($__fromTime, 'Asia/Shanghai') AND m <= toDate($__toTime)",
-			"m >= toStartOfMonth(toDateTime(1739116800), 'Asia/Shanghai') AND m <= toDate(toDateTime(1742443200))"},
-		{Altinity, "WHERE $timeFilterByColumn(received_at)",
-			"WHERE received_at >= toDateTime(1739116800) AND received_at <= toDateTime(1742443200)"},
-		{Altinity, "toDateTime($from), toDateTime($to), $__from, $__to",
-			"toDateTime(1739116800), toDateTime(1742443200), 1739116800000, 1742443200000"},
-		{Altinity, "x IN (${rule:singlequote}) AND y = ${province} AND z = '$unknown'",
-			`x IN ('a','b\'c') AND y = 43 AND z = '$unknown'`},
+		// Grafana: a custom all-value is inserted verbatim, whatever the format.
+		{Official, "r IN (${allrule:singlequote}) OR r IN (${allrule:csv}) OR r IN ($allrule)",
+			"r IN ('__all') OR r IN ('__all') OR r IN ('__all')"},
+		// Grafana: "All" without a custom value means every option.
+		{Altinity, "r IN (${plainall:singlequote})", "r IN ('a','b')"},
+		// Grafana's formats.
+		{Official, "${rule:singlequote} ${rule:csv} ${rule:raw} ${rule:sqlstring} [[province]] ${province:singlequote}",
+			`'a','b\'c' a,b'c a,b'c 'a','b''c' 43 '43'`},
+		// Official plugin's formatter: arrays quoted unescaped, strings raw.
+		{Official, "r IN ($rule) AND p = '$province' AND n = $name", "r IN ('a','b'c') AND p = '43' AND n = x"},
+		// Altinity's formatter: context-aware.
+		// (the context is judged per variable over the whole query).
+		{Altinity, "r IN ($rule) AND p = '$province' AND n = $name", `r IN ('a','b\'c') AND p = '43' AND n = x`},
+		{Altinity, "has($rule, r)", `has(['a', 'b\'c'], r)`},
+		// Macros.
+		{Official, "WHERE $__timeFilter(flushed_at) AND d >= $__fromTime AND d <= $__toTime",
+			"WHERE flushed_at >= toDateTime(1739116800) AND flushed_at <= toDateTime(1742443200) AND d >= toDateTime(1739116800) AND d <= toDateTime(1742443200)"},
+		{Official, "$__dateFilter(month)", "month >= toDate('2025-02-09') AND month <= toDate('2025-03-20')"},
+		{Altinity, "WHERE $timeFilterByColumn(received_at) AND toDateTime($from) < toDateTime($to) AND $__from < $__to",
+			"WHERE received_at >= toDateTime(1739116800) AND received_at <= toDateTime(1742443200) AND toDateTime(1739116800) < toDateTime(1742443200) AND 1739116800000 < 1742443200000"},
+		// A "$" inside a string literal is text.
+		{Official, "SELECT '$5'", "SELECT '$5'"},
 	} {
-		if got := Expand(tc.sql, tc.p, from, to, vars); got != tc.out {
-			t.Errorf("%s: Expand(%q)\n got %q\nwant %q", tc.p.Short(), tc.sql, got, tc.out)
+		got, err := Interpolate(tc.sql, tc.p, in)
+		if err != nil || got != tc.out {
+			t.Errorf("%s: Interpolate(%q)\n got %q, %v\nwant %q", tc.p.Short(), tc.sql, got, err, tc.out)
 		}
+	}
+	for _, tc := range []struct {
+		p   Plugin
+		sql string
+	}{
+		{Altinity, "SELECT * FROM $table"},
+		{Altinity, "WHERE $timeFilter"},
+		{Official, "GROUP BY $__timeInterval(t)"},
+		{Official, "WHERE x = $unknown"},
+		{Official, "WHERE x IN (${rule:json})"},
+		{Altinity, "WHERE $__timeFilter(t)"}, // the other plugin's macro
+	} {
+		if got, err := Interpolate(tc.sql, tc.p, in); err == nil {
+			t.Errorf("%s: Interpolate(%q) = %q, want an error", tc.p.Short(), tc.sql, got)
+		}
+	}
+}
+
+// TestVariableDefault: without a current value Grafana selects "All"
+// where it is offered, else the first option in sort order.
+func TestVariableDefault(t *testing.T) {
+	multi := Variable{Multi: true, IncludeAll: true, Options: []string{"b", "a"}}.Default()
+	if !multi.All || multi.Values != nil {
+		t.Errorf("multi with All: %+v", multi)
+	}
+	single := Variable{Options: SortOptions([]string{"43", "22"}, 1)}.Default()
+	if !reflect.DeepEqual(single.Values, []string{"22"}) {
+		t.Errorf("sorted single: %+v", single)
+	}
+	unsorted := Variable{Options: SortOptions([]string{"43", "22"}, 0)}.Default()
+	if !reflect.DeepEqual(unsorted.Values, []string{"43"}) {
+		t.Errorf("unsorted single: %+v", unsorted)
 	}
 }
 
@@ -49,7 +103,8 @@ func TestDataSourceFromDSN(t *testing.T) {
 		t.Errorf("official: %+v, %v", off, err)
 	}
 	alt, err := DataSourceFromDSN(Altinity, "clickhouse://default:@127.0.0.1:19000/burdenwatch")
-	if err != nil || alt.Port != 18123 || alt.settings().top["url"] != "http://127.0.0.1:18123" {
+	if err != nil || alt.Port != 18123 || alt.settings().top["url"] != "http://127.0.0.1:18123/?database=burdenwatch" ||
+		alt.settings().json["usePOST"] != true {
 		t.Errorf("altinity: %+v, %v", alt, err)
 	}
 	if _, err := DataSourceFromDSN(Official, "tcp://x"); err == nil {
@@ -67,7 +122,7 @@ func TestWriteProvisioning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) != 6 {
+	if len(files) != 7 {
 		t.Fatalf("files %v", files)
 	}
 	for _, f := range []string{"bw-province-overview.json", "bw-county-detail.json", "bw-rule-results.json", "bw-pipeline-health.json"} {

@@ -16,6 +16,7 @@ func expectations() map[string][][]string {
 	countyExpectations(want)
 	ruleExpectations(want)
 	healthExpectations(want)
+	liveExpectations(want)
 	return want
 }
 
@@ -95,14 +96,16 @@ func countyExpectations(want map[string][][]string) {
 func ruleExpectations(want map[string][][]string) {
 	want[UIDRules+"/各规则结果数"] = [][]string{
 		{"document.length", "1", "0"}, {"document.upward_report", "0", "1"}, {"inspection.uncoded", "1", "0"},
+		{"meeting.no_meeting_day", "0", "1"},
 	}
-	want[UIDRules+"/各责任单位结果数"] = [][]string{{"省发改委", "1", "1"}, {"省应急管理厅", "1", "0"}}
+	want[UIDRules+"/各责任单位结果数"] = [][]string{{"省发改委", "1", "1"}, {"（未注明）", "0", "1"}, {"省应急管理厅", "1", "0"}}
 	want[UIDRules+"/每月规则结果数"] = sorted([][]string{
-		{monthMS(2), "违规", "1"}, {monthMS(3), "提醒", "1"}, {monthMS(3), "违规", "1"},
+		{monthMS(2), "违规", "1"}, {monthMS(3), "提醒", "2"}, {monthMS(3), "违规", "1"},
 	})
 	want[UIDRules+"/规则检查明细"] = [][]string{
 		{"天心区", "2025-03", "document.upward_report", "提醒", "省发改委", "1", "0", "ZJ 6", "e3, e3b"},
 		{"芙蓉区", "2025-03", "inspection.uncoded", "违规", "省应急管理厅", "1", "0", "HN 一.2", "e2, e2b"},
+		{"天心区", "2025-03", "meeting.no_meeting_day", "提醒", "（未注明）", "1", "0", "HN 二", "m1, m1b"},
 		{"芙蓉区", "2025-02", "document.length", "违规", "省发改委", "12", "10", "ZJ 5", "e1, e1b"},
 	}
 }
@@ -124,4 +127,16 @@ func healthExpectations(want map[string][][]string) {
 		{"2025-03-01 10:00:20", "burden.events", "1", "8", "unknown_county", "payload", "county_code 不是观测点", `{"bad":8`},
 		{"2025-03-01 10:00:10", "burden.events", "1", "7", "bad_json", "payload", "不是合法的 JSON", `{"bad":7`},
 	}
+}
+
+func liveExpectations(want map[string][][]string) {
+	want[UIDProvince+"/预警与超限"] = [][]string{
+		{"超限", "芙蓉区", "documents.quota", "30", "24", "40", "2025-03", "2025-03-05 10:00:00"},
+		{"预警", "天心区", "meetings.quota", "10", "12", "15", "2025-02", "2025-03-05 10:00:00"},
+	}
+	day := func(s string) string { return ms(at(s + " 00:00:00")) }
+	want[UIDProvince+"/每日扫码次数"] = sorted([][]string{
+		{day("2025-03-01"), "符合规定", "1"}, {day("2025-03-01"), "可拒绝", "1"}, {day("2025-03-02"), "可拒绝", "1"},
+	})
+	want[UIDProvince+"/可拒绝原因"] = [][]string{{"uncoded", "2"}, {"over_visit_cap", "1"}}
 }

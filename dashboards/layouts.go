@@ -15,6 +15,14 @@ func provinceOverview(a *assembly) {
 	a.timeseries(spec{title: "收文数月度趋势", sql: provinceTrendSQL(a.o.Plugin, "documents"), w: 8, h: 8, unit: "short"})
 	a.timeseries(spec{title: "会议数月度趋势", sql: provinceTrendSQL(a.o.Plugin, "meetings"), w: 8, h: 8, unit: "short"})
 	a.timeseries(spec{title: "督查检查考核数月度趋势", sql: provinceTrendSQL(a.o.Plugin, "inspections"), w: 8, h: 8, unit: "short"})
+	a.table(spec{title: "预警与超限",
+		description: "时间范围所涉年度的预警（接近配额、基数或频次上限）与超限（已超过）。事项为配额、基数或频次上限的范围；预计全年按目前进度推算；越线月份为首次越线的月份。",
+		sql:         alertsSQL(a.o.Plugin), w: 24, h: 10})
+	a.row("扫码验证")
+	a.timeseries(spec{title: "每日扫码次数", description: "被检查单位扫描检查码的次数，按当时的核验结果分为符合规定与可拒绝",
+		sql: scansPerDaySQL(a.o.Plugin), w: 12, h: 9, unit: "short"})
+	a.barchart(spec{title: "可拒绝原因", description: "核验结果为可拒绝的扫码，按原因计数（一次扫码可有多个原因）",
+		sql: refusalReasonsSQL(a.o.Plugin), w: 12, h: 9}, "原因")
 }
 
 // countyDetail is 观测点详情: every indicator of one county over months,
@@ -51,10 +59,11 @@ func ruleResults(a *assembly) {
 func pipelineHealth(a *assembly) {
 	a.db = a.db.Time("now-6h", "now").Refresh("1m")
 	p := a.o.Plugin
-	a.stat(spec{title: "接入概况", description: "积压为各主题/消费组最近一批的消费延迟之和", sql: ingestStatsSQL(p), w: 24, h: 4, unit: "short"},
+	const ingestTime = "时间轴为接入时间（写入 ClickHouse 的时间），不是事件发生时间：查看过去的时间范围时，只有当时正在接入才有数据。"
+	a.stat(spec{title: "接入概况", description: "积压为各主题/消费组最近一批的消费延迟之和。" + ingestTime, sql: ingestStatsSQL(p), w: 24, h: 4, unit: "short"},
 		unitOverride("最近写入", "dateTimeAsIso"))
-	a.timeseries(spec{title: "消费积压（每分钟最大值）", sql: ingestLagSQL(p), w: 12, h: 9, unit: "short"})
-	a.timeseries(spec{title: "吞吐量（每分钟平均，条/秒）", sql: throughputSQL(p), w: 12, h: 9, unit: "short"})
-	a.piechart(spec{title: "死信原因分布", sql: deadLetterReasonsSQL(p), w: 8, h: 10})
-	a.table(spec{title: "最近死信", description: "最近 100 条无效消息及原因", sql: recentDeadLettersSQL(p), w: 16, h: 10})
+	a.timeseries(spec{title: "消费积压（每分钟最大值）", description: ingestTime, sql: ingestLagSQL(p), w: 12, h: 9, unit: "short"})
+	a.timeseries(spec{title: "吞吐量（每分钟平均，条/秒）", description: ingestTime, sql: throughputSQL(p), w: 12, h: 9, unit: "short"})
+	a.piechart(spec{title: "死信原因分布", description: "时间轴为死信的接收时间。", sql: deadLetterReasonsSQL(p), w: 8, h: 10})
+	a.table(spec{title: "最近死信", description: "最近 100 条无效消息及原因；时间为接收时间。", sql: recentDeadLettersSQL(p), w: 16, h: 10})
 }

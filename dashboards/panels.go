@@ -73,6 +73,12 @@ func (a *assembly) stat(s spec, overrides ...fieldOverride) {
 		Unit(s.unit).
 		GraphMode(common.BigValueGraphModeNone).
 		TextMode(common.BigValueTextModeValueAndName).
+		Orientation(common.VizOrientationAuto).
+		ColorMode(common.BigValueColorModeValue).
+		JustifyMode(common.BigValueJustifyModeAuto).
+		WideLayout(true).
+		ShowPercentChange(false).
+		PercentChangeColorMode(common.PercentChangeColorModeStandard).
 		ReduceOptions(common.NewReduceDataOptionsBuilder().
 			Calcs([]string{"lastNotNull"}).
 			Fields("/.*/"))

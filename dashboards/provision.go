@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/burdenwatch/burdenwatch/clickhouse"
 )
 
 // Folder is the Grafana folder the dashboards live in.
@@ -37,46 +39,23 @@ const (
 )
 
 // DataSourceFromDSN derives the data source from BurdenWatch's ClickHouse
-// DSN (clickhouse://user:password@host:port/database): host and database
-// come from it; the account is the read-only grafana/grafana, not the
-// DSN's. The official plugin uses the DSN's native port; Altinity's plugin
-// needs the HTTP port, derived for the usual pairs (9000→8123,
-// 19000→18123, 9440→8443); for other ports set DataSource.Port.
+// DSN (clickhouse://user:password@host:port/database, parsed by
+// clickhouse.ParseDSN): host and database come from it; the account is the
+// read-only grafana/grafana, not the DSN's. The official plugin uses the
+// DSN's native port; Altinity's plugin needs the HTTP port
+// (clickhouse.DSN.HTTPPort: the DSN's http_port option, else the usual
+// pair of the native port); for other ports set DataSource.Port.
 func DataSourceFromDSN(p Plugin, dsn string) (DataSource, error) {
-	u, err := url.Parse(dsn)
-	if err != nil || u.Scheme != "clickhouse" || u.Host == "" {
-		return DataSource{}, fmt.Errorf("data source: DSN must look like clickhouse://user:password@host:port/database")
-	}
-	host, portText, err := net.SplitHostPort(u.Host)
+	d, err := clickhouse.ParseDSN(dsn)
 	if err != nil {
-		host, portText = u.Host, "9000"
+		return DataSource{}, fmt.Errorf("data source: %w", err)
 	}
-	port, err := strconv.Atoi(portText)
-	if err != nil {
-		return DataSource{}, fmt.Errorf("data source: DSN port %q: %w", portText, err)
-	}
+	port := d.Port()
 	if p == Altinity {
-		port = httpPort(port)
+		port = d.HTTPPort()
 	}
-	db := strings.Trim(u.Path, "/")
-	if db == "" {
-		db = "default"
-	}
-	return DataSource{Plugin: p, UID: DefaultDatasourceUID, Name: "BurdenWatch ClickHouse", Host: host, Port: port,
-		Database: db, User: DefaultDatasourceUser, Password: DefaultDatasourcePassword}, nil
-}
-
-// httpPort is the HTTP port that usually goes with a native port.
-func httpPort(native int) int {
-	switch native {
-	case 9000:
-		return 8123
-	case 19000:
-		return 18123
-	case 9440:
-		return 8443
-	}
-	return native
+	return DataSource{Plugin: p, UID: DefaultDatasourceUID, Name: "BurdenWatch ClickHouse", Host: d.Host(), Port: port,
+		Database: d.Database, User: DefaultDatasourceUser, Password: DefaultDatasourcePassword}, nil
 }
 
 // settings is the data source in Grafana's model: top-level fields,
@@ -90,10 +69,13 @@ type settings struct {
 func (ds DataSource) settings() settings {
 	s := settings{top: map[string]any{"name": ds.Name, "type": string(ds.Plugin), "uid": ds.UID, "access": "proxy"}}
 	if ds.Plugin == Altinity {
-		s.top["url"] = "http://" + net.JoinHostPort(ds.Host, strconv.Itoa(ds.Port))
+		// The plugin's backend (server-side queries, alerting) sends no
+		// database of its own: the URL carries it. Long queries (every
+		// issuer selected) exceed what a GET may carry: usePOST.
+		s.top["url"] = ds.altinityURL()
 		s.top["basicAuth"] = true
 		s.top["basicAuthUser"] = ds.User
-		s.json = map[string]any{"defaultDatabase": ds.Database}
+		s.json = map[string]any{"defaultDatabase": ds.Database, "usePOST": true}
 		s.secure = map[string]string{"basicAuthPassword": ds.Password}
 		return s
 	}
@@ -101,6 +83,14 @@ func (ds DataSource) settings() settings {
 		"username": ds.User, "defaultDatabase": ds.Database}
 	s.secure = map[string]string{"password": ds.Password}
 	return s
+}
+
+// altinityURL is the ClickHouse HTTP interface with the database as a
+// query parameter, e.g. http://127.0.0.1:18123/?database=burdenwatch.
+func (ds DataSource) altinityURL() string {
+	u := url.URL{Scheme: "http", Host: net.JoinHostPort(ds.Host, strconv.Itoa(ds.Port)), Path: "/",
+		RawQuery: url.Values{"database": {ds.Database}}.Encode()}
+	return u.String()
 }
 
 // Provisioning is where WriteProvisioning puts its files.
@@ -114,8 +104,9 @@ type Provisioning struct {
 // WriteProvisioning writes Grafana provisioning files: Dir/dashboards/*.json,
 // Dir/provisioning/dashboards/burdenwatch.yaml (a file provider reading
 // them into the folder FolderTitle) and
-// Dir/provisioning/datasources/clickhouse.yaml. It returns the files
-// written.
+// Dir/provisioning/datasources/clickhouse.yaml and
+// Dir/provisioning/alerting/burdenwatch.yaml (AlertRulesYAML). It returns
+// the files written.
 func WriteProvisioning(pv Provisioning, ds DataSource, boards []Dashboard) ([]string, error) {
 	dashDir := filepath.Join(pv.Dir, "dashboards")
 	if pv.DashboardsPath == "" {
@@ -145,7 +136,15 @@ func WriteProvisioning(pv Provisioning, ds DataSource, boards []Dashboard) ([]st
 	if err := writeFile(source, []byte(datasourceYAML(ds)), 0o600); err != nil {
 		return files, err
 	}
-	return append(files, provider, source), nil
+	rules, err := AlertRulesYAML(ds.Plugin, ds.UID)
+	if err != nil {
+		return files, err
+	}
+	alerting := filepath.Join(pv.Dir, "provisioning", "alerting", "burdenwatch.yaml")
+	if err := writeFile(alerting, rules, 0o644); err != nil {
+		return files, err
+	}
+	return append(files, provider, source, alerting), nil
 }
 
 func writeFile(path string, b []byte, mode os.FileMode) error {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -25,10 +26,11 @@ type fakeGrafana struct {
 	dashboards  map[string]map[string]any
 	failWith    int    // answer every call with this status
 	failPath    string // … only calls whose "METHOD path" has this prefix
+	plugin      Plugin // of the data source published
 }
 
-func newFakeGrafana(t *testing.T) (*fakeGrafana, *httptest.Server) {
-	f := &fakeGrafana{t: t, folders: map[string]bool{}, datasources: map[string]map[string]any{}, dashboards: map[string]map[string]any{}}
+func newFakeGrafana(t *testing.T, p Plugin) (*fakeGrafana, *httptest.Server) {
+	f := &fakeGrafana{t: t, plugin: p, folders: map[string]bool{}, datasources: map[string]map[string]any{}, dashboards: map[string]map[string]any{}}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	return f, srv
@@ -100,13 +102,31 @@ func (f *fakeGrafana) route(w http.ResponseWriter, call string, body map[string]
 	}
 }
 
+// checkDatasource compares a data source body with the settings of the
+// plugin under test, field by field as Grafana stores them.
 func (f *fakeGrafana) checkDatasource(call string, body map[string]any) {
-	if body["uid"] != DefaultDatasourceUID || body["type"] != string(Altinity) || body["access"] != "proxy" ||
-		body["url"] != "http://127.0.0.1:18123" || body["basicAuthUser"] != "grafana" {
-		f.t.Errorf("%s: body %v", call, body)
+	want := map[string]any{"uid": DefaultDatasourceUID, "type": string(f.plugin), "access": "proxy", "name": "BurdenWatch ClickHouse"}
+	wantJSON := map[string]any{"defaultDatabase": "burdenwatch"}
+	var wantSecure map[string]any
+	if f.plugin == Altinity {
+		want["url"], want["basicAuth"], want["basicAuthUser"] = "http://127.0.0.1:18123/?database=burdenwatch", true, "grafana"
+		wantJSON["usePOST"] = true
+		wantSecure = map[string]any{"basicAuthPassword": "grafana"}
+	} else {
+		wantJSON["host"], wantJSON["port"], wantJSON["protocol"], wantJSON["username"], wantJSON["secure"] =
+			"127.0.0.1", float64(19000), "native", "grafana", false
+		wantSecure = map[string]any{"password": "grafana"}
 	}
-	if sec, _ := body["secureJsonData"].(map[string]any); sec["basicAuthPassword"] != "grafana" {
-		f.t.Errorf("%s: secureJsonData %v", call, body["secureJsonData"])
+	for k, v := range want {
+		if body[k] != v {
+			f.t.Errorf("%s: %s = %v, want %v", call, k, body[k], v)
+		}
+	}
+	if got, _ := body["jsonData"].(map[string]any); !reflect.DeepEqual(got, wantJSON) {
+		f.t.Errorf("%s: jsonData %v, want %v", call, got, wantJSON)
+	}
+	if got, _ := body["secureJsonData"].(map[string]any); !reflect.DeepEqual(got, wantSecure) {
+		f.t.Errorf("%s: secureJsonData %v, want %v", call, got, wantSecure)
 	}
 }
 
@@ -122,18 +142,25 @@ func reply(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func publishFixture(t *testing.T) (DataSource, []Dashboard) {
+func publishFixture(t *testing.T, p Plugin) (DataSource, []Dashboard) {
 	t.Helper()
-	ds, err := DataSourceFromDSN(Altinity, "clickhouse://default:@127.0.0.1:19000/burdenwatch")
+	ds, err := DataSourceFromDSN(p, "clickhouse://default:@127.0.0.1:19000/burdenwatch")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ds, buildAll(t, Altinity)
+	return ds, buildAll(t, p)
 }
 
+// TestPublishCreatesThenUpdates publishes with each data source plugin.
 func TestPublishCreatesThenUpdates(t *testing.T) {
-	f, srv := newFakeGrafana(t)
-	ds, boards := publishFixture(t)
+	for _, p := range Plugins() {
+		t.Run(p.Short(), func(t *testing.T) { publishCreatesThenUpdates(t, p) })
+	}
+}
+
+func publishCreatesThenUpdates(t *testing.T, p Plugin) {
+	f, srv := newFakeGrafana(t, p)
+	ds, boards := publishFixture(t, p)
 	g := Grafana{URL: srv.URL, Token: testToken}
 	res, err := Publish(context.Background(), g, ds, boards)
 	if err != nil {
@@ -181,9 +208,9 @@ func TestPublishErrors(t *testing.T) {
 		{403, "GET /api/datasources", "HTTP 403"},
 		{412, "POST /api/dashboards", "HTTP 412"},
 	} {
-		f, srv := newFakeGrafana(t)
+		f, srv := newFakeGrafana(t, Altinity)
 		f.failWith, f.failPath = tc.status, tc.failPath
-		ds, boards := publishFixture(t)
+		ds, boards := publishFixture(t, Altinity)
 		_, err := Publish(context.Background(), Grafana{URL: srv.URL, Token: testToken}, ds, boards)
 		var apiErr *APIError
 		if !errors.As(err, &apiErr) || apiErr.Status != tc.status {
@@ -201,7 +228,7 @@ func TestPublishUnreachable(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close()
-	ds, boards := publishFixture(t)
+	ds, boards := publishFixture(t, Official)
 	_, err := Publish(context.Background(), Grafana{URL: url, Token: testToken}, ds, boards)
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) || apiErr.Status != 0 || !strings.Contains(err.Error(), "无法连接 Grafana") {
@@ -210,9 +237,18 @@ func TestPublishUnreachable(t *testing.T) {
 	t.Log(err)
 }
 
+// TestPublishNeedsToken: without a token Publish says which token is
+// missing and sends nothing to Grafana.
 func TestPublishNeedsToken(t *testing.T) {
-	ds, boards := publishFixture(t)
-	if _, err := Publish(context.Background(), Grafana{URL: "http://127.0.0.1:3000"}, ds, boards); err == nil {
-		t.Fatal("no error without a token")
+	f, srv := newFakeGrafana(t, Official)
+	ds, boards := publishFixture(t, Official)
+	_, err := Publish(context.Background(), Grafana{URL: srv.URL}, ds, boards)
+	if err == nil || !strings.Contains(err.Error(), "--grafana-token") || !strings.Contains(err.Error(), "令牌") {
+		t.Fatalf("error %v, want one naming the missing --grafana-token", err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.calls) != 0 {
+		t.Errorf("Grafana received %v without a token", f.calls)
 	}
 }

@@ -26,17 +26,40 @@ const countyName = "if(county_name = '', county_code, county_name)"
 // monthTime is the month column as a DateTime in China Standard Time.
 const monthTime = "toDateTime(month, 'Asia/Shanghai')"
 
-// allValue is the value of the "all" option of multi-value variables.
-const allValue = "__all"
+// allValue is the custom value of the "all" option of multi-value
+// variables. Grafana inserts a custom all-value verbatim, whatever the
+// format of the reference (${rule:singlequote} included), so it must be
+// valid SQL on its own: a string literal no rule or issuer can equal.
+const allValue = "'__all'"
+
+// allLiteral is allValue's string, which variableFilter tests for.
+const allLiteral = "__all"
+
+// noIssuer is what the issuer variable and the tables show, and what the
+// filter matches, for results without an issuer name.
+const noIssuer = "（未注明）"
+
+// issuerLabel is a result's issuer as the issuer variable lists it.
+const issuerLabel = "if(issuer_name = '', '" + noIssuer + "', issuer_name)"
 
 func withPoints(inner string) string {
 	return "FROM (\n" + indent(inner) + "\n)\nLEFT JOIN (\n" + indent(pointsSQL()) + "\n) USING county_code"
 }
 
-// variableFilter is true when the multi-value variable is "all" or holds col.
-func variableFilter(col, variable string) string {
-	return fmt.Sprintf("('%s' IN (${%s:singlequote}) OR %s IN (${%s:singlequote}))", allValue, variable, col, variable)
+// variableFilter is true when the multi-value variable is "all" or holds
+// expr. Under "all" Grafana writes allValue verbatim:
+// ('__all' IN ('__all') OR expr IN ('__all')); otherwise each selected
+// value single-quoted.
+func variableFilter(expr, variable string) string {
+	return fmt.Sprintf("('%s' IN (${%s:singlequote}) OR %s IN (${%s:singlequote}))", allLiteral, variable, expr, variable)
 }
+
+// province and county are the single-value variables as SQL string
+// literals (Grafana's singlequote format, the same in both plugins).
+const (
+	province = "${province:singlequote}"
+	county   = "${county:singlequote}"
+)
 
 // activeRuleResults is the current, active rule results matching where
 // (on sorting-key or constant-per-county columns) in the time range.
@@ -45,29 +68,41 @@ func activeRuleResults(p Plugin, where string) string {
 		"\n)\nWHERE active = 1 AND " + p.monthFilter("month")
 }
 
-// provinceVariableSQL lists the provinces with observation points.
+// provinceVariableSQL lists the provinces with observation points, the
+// one with the most recent event first: with the variable's sort disabled,
+// that is the option Grafana selects when a dashboard opens without one.
 func provinceVariableSQL() string {
-	return "SELECT DISTINCT province_code FROM ref_observation_points\n" +
-		"WHERE " + clickhouse.CurrentRows("observation_points") + "\n" +
-		"ORDER BY province_code"
+	return "SELECT province_code\nFROM (\n" +
+		"    SELECT DISTINCT province_code FROM ref_observation_points\n" +
+		"    WHERE " + clickhouse.CurrentRows("observation_points") + "\n" +
+		")\nLEFT JOIN (\n" +
+		"    SELECT province_code, max(occurred_at) AS latest FROM events GROUP BY province_code\n" +
+		") USING province_code\n" +
+		"ORDER BY latest DESC, province_code"
 }
 
-// countyVariableSQL lists the observation counties of $province.
+// countyVariableSQL lists the observation counties of $province, those
+// with the most recent indicators first (Grafana's default is the first).
 func countyVariableSQL() string {
-	return "SELECT DISTINCT county_code FROM ref_observation_points\n" +
-		"WHERE province_code = '$province'\n" +
-		"  AND " + clickhouse.CurrentRows("observation_points") + "\n" +
-		"ORDER BY county_code"
+	return "SELECT county_code\nFROM (\n" +
+		"    SELECT DISTINCT county_code FROM ref_observation_points\n" +
+		"    WHERE province_code = " + province + "\n" +
+		"      AND " + clickhouse.CurrentRows("observation_points") + "\n" +
+		")\nLEFT JOIN (\n" +
+		"    SELECT county_code, max(month) AS latest FROM indicators WHERE province_code = " + province + " GROUP BY county_code\n" +
+		") USING county_code\n" +
+		"ORDER BY latest DESC, county_code"
 }
 
 // ruleVariableSQL and issuerVariableSQL list what rule results exist in
-// $province.
+// $province; an empty issuer name is listed as noIssuer, so that selecting
+// every issuer keeps those results.
 func ruleVariableSQL() string {
-	return "SELECT DISTINCT rule_id FROM rule_results WHERE province_code = '$province' ORDER BY rule_id"
+	return "SELECT DISTINCT rule_id FROM rule_results WHERE province_code = " + province + " ORDER BY rule_id"
 }
 
 func issuerVariableSQL() string {
-	return "SELECT DISTINCT issuer_name FROM rule_results WHERE province_code = '$province' AND issuer_name != '' ORDER BY issuer_name"
+	return "SELECT DISTINCT " + issuerLabel + " AS issuer FROM rule_results WHERE province_code = " + province + " ORDER BY issuer"
 }
 
 // provinceTotalsSQL: headline figures of the province over the time range.
@@ -79,7 +114,7 @@ func provinceTotalsSQL(p Plugin) string {
     sumIf(value, indicator = 'inspections') AS ` + "`督查检查考核`" + `,
     sumIf(value, indicator = 'violations') AS ` + "`违规`" + `
 FROM indicators FINAL
-WHERE province_code = '$province' AND ` + p.monthFilter("month")
+WHERE province_code = ` + province + ` AND ` + p.monthFilter("month")
 }
 
 // rankingSQL ranks the observation points of $province by the burden index
@@ -91,7 +126,7 @@ func rankingSQL(p Plugin) string {
     argMaxIf(value, month, indicator = 'meetings_quota_used') AS meetings_quota,
     sumIf(value, indicator = 'violations') AS violations
 FROM indicators FINAL
-WHERE province_code = '$province' AND ` + p.monthFilter("month") + `
+WHERE province_code = ` + province + ` AND ` + p.monthFilter("month") + `
 GROUP BY county_code`
 	return `SELECT
     ` + countyName + " AS `观测点`" + `,
@@ -109,14 +144,14 @@ ORDER BY ` + "`负担指数`" + ` DESC, county_code`
 func provinceTrendSQL(p Plugin, indicatorID string) string {
 	inner := `SELECT county_code, month, value
 FROM indicators FINAL
-WHERE province_code = '$province' AND indicator = '` + indicatorID + `' AND ` + p.monthFilter("month")
+WHERE province_code = ` + province + ` AND indicator = '` + indicatorID + `' AND ` + p.monthFilter("month")
 	return p.series("SELECT " + monthTime + " AS time, " + countyName + " AS series, value\n" + withPoints(inner))
 }
 
 // countyIndicatorSQL: one indicator of $county per month, the month's
 // value and, where defined, the year-to-date value.
 func countyIndicatorSQL(p Plugin, indicatorID string) string {
-	where := "county_code = '$county' AND indicator = '" + indicatorID + "' AND " + p.monthFilter("month")
+	where := "county_code = " + county + " AND indicator = '" + indicatorID + "' AND " + p.monthFilter("month")
 	inner := "SELECT " + monthTime + " AS time, '当月' AS series, value FROM indicators FINAL WHERE " + where +
 		"\nUNION ALL\nSELECT " + monthTime + " AS time, '年累计' AS series, ytd AS value FROM indicators FINAL WHERE " +
 		where + " AND ytd IS NOT NULL"
@@ -129,7 +164,7 @@ func ruleColumns() string {
 		"formatDateTime(month, '%Y-%m') AS `月份`",
 		"rule_id AS `规则`",
 		"if(severity = 'violation', '违规', '提醒') AS `级别`",
-		"issuer_name AS `责任单位`",
+		issuerLabel + " AS `责任单位`",
 		"value AS `测量值`",
 		"`limit` AS `限值`",
 		"citation AS `依据`",
@@ -140,13 +175,13 @@ func ruleColumns() string {
 // countyRulesSQL: the active rule results of $county.
 func countyRulesSQL(p Plugin) string {
 	return "SELECT\n    " + ruleColumns() + "\nFROM (\n" +
-		indent(activeRuleResults(p, "county_code = '$county'")) + "\n)\nORDER BY month DESC, rule_id, issuer_name, scope"
+		indent(activeRuleResults(p, "county_code = "+county)) + "\n)\nORDER BY month DESC, rule_id, issuer_name, scope"
 }
 
 // ruleFilter selects $province, $rule and $issuer.
 func ruleFilter() string {
-	return "province_code = '$province' AND " + variableFilter("rule_id", "rule") + " AND " +
-		variableFilter("issuer_name", "issuer")
+	return "province_code = " + province + " AND " + variableFilter("rule_id", "rule") + " AND " +
+		variableFilter(issuerLabel, "issuer")
 }
 
 // ruleCountsSQL: active results per rule, violations and warnings.
@@ -157,7 +192,7 @@ func ruleCountsSQL(p Plugin) string {
 
 // issuerCountsSQL: active results per issuer.
 func issuerCountsSQL(p Plugin) string {
-	return "SELECT\n    if(issuer_name = '', '（未注明）', issuer_name) AS `责任单位`,\n    countIf(severity = 'violation') AS `违规`,\n    countIf(severity = 'warning') AS `提醒`\nFROM (\n" +
+	return "SELECT\n    " + issuerLabel + " AS `责任单位`,\n    countIf(severity = 'violation') AS `违规`,\n    countIf(severity = 'warning') AS `提醒`\nFROM (\n" +
 		indent(activeRuleResults(p, ruleFilter())) + "\n)\nGROUP BY issuer_name\nORDER BY count() DESC, issuer_name"
 }
 

@@ -112,6 +112,52 @@ func loadFixture(t *testing.T, db *clickhouse.DB) {
 	insertIndicators(t, db)
 	insertRuleResults(t, db)
 	insertPipeline(t, db)
+	insertAlerts(t, db)
+	insertScans(t, db)
+}
+
+func insertAlerts(t *testing.T, db *clickhouse.DB) {
+	type a struct {
+		id, level, prov, county string
+		year                    uint16
+		scope                   string
+		value, limit, projected float64
+		month                   time.Month
+		version                 uint64
+	}
+	var rows [][]any
+	for _, x := range []a{
+		{"a1", "breach", "43", "430102", 2025, "documents.quota", 30, 24, 40, 3, 2},
+		{"a1", "breach", "43", "430102", 2025, "documents.quota", -1, -1, -1, 3, 1}, // superseded
+		{"a2", "notice", "43", "430103", 2025, "meetings.quota", 10, 12, 15, 2, 1},
+		{"a3", "breach", "43", "430103", 2024, "meetings.quota", 13, 12, 13, 11, 1}, // other year
+		{"a4", "breach", "33", "330102", 2025, "documents.quota", 30, 24, 40, 3, 1}, // other province
+	} {
+		rows = append(rows, []any{x.id, x.level, x.prov, x.county, x.year, x.scope, x.value, x.limit, x.projected,
+			date(int(x.year), x.month), at("2025-03-05 10:00:00"), x.version})
+	}
+	insert(t, db, "alerts", []string{"alert_id", "level", "province_code", "county_code", "year", "scope", "value", "`limit`",
+		"projected", "month", "first_seen", "version"}, rows)
+}
+
+func insertScans(t *testing.T, db *clickhouse.DB) {
+	type s struct {
+		id, at, county, prov, verdict string
+		reasons                       []string
+	}
+	var rows [][]any
+	for _, x := range []s{
+		{"s1", "2025-03-01 09:00:00", "430102", "43", "accept", []string{}},
+		{"s2", "2025-03-01 15:00:00", "430102", "43", "may_refuse", []string{"uncoded", "over_visit_cap"}},
+		{"s3", "2025-03-02 10:00:00", "430103", "43", "may_refuse", []string{"uncoded"}},
+		{"s4", "2025-01-02 10:00:00", "430103", "43", "may_refuse", []string{"uncoded"}}, // out of range
+		{"s5", "2025-03-02 10:00:00", "330102", "33", "may_refuse", []string{"uncoded"}}, // other province
+	} {
+		rows = append(rows, []any{x.id, at(x.at), "C-" + x.id, x.county + "001", x.county, x.prov, "ISS", "PLAN", x.verdict,
+			x.reasons, uint32(1), []string{"张三"}, []string{"科员"}, at(x.at)})
+	}
+	insert(t, db, "scans", []string{"scan_id", "scanned_at", "inspection_code", "unit_code", "county_code", "province_code",
+		"issuer_code", "plan_code", "verdict", "reasons", "accompanying", "accompanying_names", "accompanying_roles", "recorded_at"}, rows)
 }
 
 func insertIndicators(t *testing.T, db *clickhouse.DB) {
@@ -151,6 +197,7 @@ func insertRuleResults(t *testing.T, db *clickhouse.DB) {
 		{"inspection.crowding", "violation", "43", "430102", 2, "省教育厅", "w1", 2, 2, "HN 三", 0, 2}, // withdrawn
 		{"document.length", "violation", "43", "430102", 1, "省发改委", "e0", 11, 10, "ZJ 5", 1, 1},   // out of range
 		{"document.cascade", "violation", "33", "330102", 3, "浙江省某厅", "e9", 1, 0, "ZJ 4", 1, 1},   // other province
+		{"meeting.no_meeting_day", "warning", "43", "430103", 3, "", "m1", 1, 0, "HN 二", 1, 1},      // no issuer name
 	}
 	var rows [][]any
 	for _, x := range results {
@@ -194,8 +241,11 @@ func insertPipeline(t *testing.T, db *clickhouse.DB) {
 }
 
 // readOnly connects to the test database as the read-only grafana user,
-// as Grafana does, when the server has it.
+// as Grafana does (deploy/clickhouse/users.xml.tmpl). It fails when that
+// user cannot connect: querying as an admin would hide what the data
+// source may not do.
 func readOnly(t *testing.T, dsn string) *clickhouse.DB {
+	t.Helper()
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -203,23 +253,54 @@ func readOnly(t *testing.T, dsn string) *clickhouse.DB {
 	u.User = url.UserPassword(DefaultDatasourceUser, DefaultDatasourcePassword)
 	db, err := clickhouse.Open(context.Background(), u.String(), false)
 	if err != nil {
-		t.Logf("read-only user not available (%v); querying as the test user", err)
-		return nil
+		t.Fatalf("the read-only user %s cannot connect (%v): is deploy/clickhouse/users.xml.tmpl installed?", DefaultDatasourceUser, err)
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
 }
 
-// TestPanelSQL runs every panel's SQL, macros expanded, against ClickHouse
-// on the fixture, for both plugins, and compares the rows.
+// TestReadOnlyUser: the data source's account can read but not write.
+func TestReadOnlyUser(t *testing.T) {
+	db, dsn := testenv.ClickHouse(t)
+	loadFixture(t, db)
+	ro := readOnly(t, dsn)
+	ctx := context.Background()
+	var n uint64
+	if err := ro.Conn().QueryRow(ctx, "SELECT count() FROM indicators").Scan(&n); err != nil || n == 0 {
+		t.Fatalf("SELECT as %s: %d rows, %v", DefaultDatasourceUser, n, err)
+	}
+	for _, stmt := range []string{
+		"INSERT INTO alerts (alert_id) VALUES ('x')",
+		"DROP TABLE alerts",
+		"CREATE TABLE grafana_was_here (x UInt8) ENGINE = Memory",
+		"ALTER TABLE alerts DELETE WHERE 1",
+	} {
+		if err := ro.Exec(ctx, stmt); err == nil {
+			t.Errorf("%s as %s succeeded", stmt, DefaultDatasourceUser)
+		} else {
+			t.Logf("%s refused: %v", stmt, err)
+		}
+	}
+	if err := db.Conn().QueryRow(ctx, "SELECT count() FROM alerts").Scan(&n); err != nil || n == 0 {
+		t.Errorf("alerts after the refused statements: %d rows, %v", n, err)
+	}
+}
+
+// fixtureVars are the variables of TestPanelSQL: province 43, county
+// 430102, and "All" (with its custom all-value) for rules and issuers.
+func fixtureVars(from, to time.Time) Interpolation {
+	all := Variable{Multi: true, IncludeAll: true, AllValue: allValue, All: true}
+	return Interpolation{From: from, To: to, Vars: map[string]Variable{
+		"province": {Values: []string{"43"}}, "county": {Values: []string{"430102"}}, "rule": all, "issuer": all}}
+}
+
+// TestPanelSQL runs every panel's SQL, interpolated as Grafana does,
+// against ClickHouse on the fixture as the read-only user, for both
+// plugins, and compares the rows.
 func TestPanelSQL(t *testing.T) {
 	db, dsn := testenv.ClickHouse(t)
 	loadFixture(t, db)
-	query := db
-	if ro := readOnly(t, dsn); ro != nil {
-		query = ro
-		t.Logf("querying as the read-only user %s", DefaultDatasourceUser)
-	}
+	query := readOnly(t, dsn)
 	want := expectations()
 	for _, p := range Plugins() {
 		for _, d := range buildAll(t, p) {
@@ -227,14 +308,14 @@ func TestPanelSQL(t *testing.T) {
 			if d.UID == UIDHealth {
 				from, to = healthFrom, healthTo
 			}
-			vars := map[string][]string{"province": {"43"}, "county": {"430102"}, "rule": {allValue}, "issuer": {allValue}}
 			for _, panel := range allPanels(d.Model) {
 				title := *panel.Title
 				for _, target := range panel.Targets {
 					q := target.(Query)
-					sql := Expand(q.SQL, p, from, to, vars)
-					if strings.Contains(sql, "$") {
-						t.Errorf("%s/%s: unexpanded macro in %s", p.Short(), title, sql)
+					sql, err := Interpolate(q.SQL, p, fixtureVars(from, to))
+					if err != nil {
+						t.Errorf("%s/%s: %v", p.Short(), title, err)
+						continue
 					}
 					got := run(t, query, p, q.Format, sql)
 					exp, ok := want[d.UID+"/"+title]
@@ -251,17 +332,41 @@ func TestPanelSQL(t *testing.T) {
 	}
 }
 
-// TestRuleVariables: selecting rules and issuers narrows the results.
+// TestRuleVariables: selecting rules and issuers narrows the results, and
+// selecting every issuer one by one keeps the results without an issuer
+// name, as "All" does.
 func TestRuleVariables(t *testing.T) {
-	db, _ := testenv.ClickHouse(t)
+	db, dsn := testenv.ClickHouse(t)
 	loadFixture(t, db)
+	ro := readOnly(t, dsn)
 	for _, p := range Plugins() {
-		vars := map[string][]string{"province": {"43"}, "rule": {"document.length", "inspection.uncoded"}, "issuer": {"省发改委"}}
-		got := run(t, db, p, FormatTable, Expand(ruleCountsSQL(p), p, monthsFrom, monthsTo, vars))
-		if want := [][]string{{"document.length", "1", "0"}}; !reflect.DeepEqual(got, want) {
+		in := fixtureVars(monthsFrom, monthsTo)
+		in.Vars["rule"] = Variable{Multi: true, IncludeAll: true, AllValue: allValue, Values: []string{"document.length", "inspection.uncoded"}}
+		in.Vars["issuer"] = Variable{Multi: true, IncludeAll: true, AllValue: allValue, Values: []string{"省发改委"}}
+		if got, want := runPanel(t, ro, p, ruleCountsSQL(p), in), [][]string{{"document.length", "1", "0"}}; !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: %v, want %v", p.Short(), got, want)
 		}
+		in = fixtureVars(monthsFrom, monthsTo)
+		all := runPanel(t, ro, p, issuerCountsSQL(p), in)
+		var issuers []string
+		for _, row := range runPanel(t, ro, p, issuerVariableSQL(), in) {
+			issuers = append(issuers, row[0])
+		}
+		in.Vars["issuer"] = Variable{Multi: true, IncludeAll: true, AllValue: allValue, Options: issuers, Values: issuers}
+		every := runPanel(t, ro, p, issuerCountsSQL(p), in)
+		if !reflect.DeepEqual(every, all) || len(all) != 3 {
+			t.Errorf("%s: every issuer %v, All %v (issuers %q)", p.Short(), every, all, issuers)
+		}
 	}
+}
+
+func runPanel(t *testing.T, db *clickhouse.DB, p Plugin, sql string, in Interpolation) [][]string {
+	t.Helper()
+	out, err := Interpolate(sql, p, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run(t, db, p, FormatTable, out)
 }
 
 // run executes sql and returns its rows as strings. Time series results of
