@@ -197,7 +197,7 @@ func insertRuleResults(t *testing.T, db *clickhouse.DB) {
 		{"inspection.crowding", "violation", "43", "430102", 2, "省教育厅", "w1", 2, 2, "HN 三", 0, 2}, // withdrawn
 		{"document.length", "violation", "43", "430102", 1, "省发改委", "e0", 11, 10, "ZJ 5", 1, 1},   // out of range
 		{"document.cascade", "violation", "33", "330102", 3, "浙江省某厅", "e9", 1, 0, "ZJ 4", 1, 1},   // other province
-		{"meeting.no_meeting_day", "warning", "43", "430103", 3, "", "m1", 1, 0, "HN 二", 1, 1},      // no issuer name
+		{"meeting.no_meeting_day", "warning", "43", "430103", 3, "", "m1", 1, 0, "HN 二", 1, 1},    // no issuer name
 	}
 	var rows [][]any
 	for _, x := range results {
