@@ -92,15 +92,6 @@ func failed(a Answer) []string {
 	return out
 }
 
-func check(a Answer, id string) Check {
-	for _, c := range a.Checks {
-		if c.ID == id {
-			return c
-		}
-	}
-	return Check{}
-}
-
 func TestVerifyEachCheckFailingAlone(t *testing.T) {
 	ix := fixtureIndex(t)
 	// One visit of the capped item to the township, one to another unit,

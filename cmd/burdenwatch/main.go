@@ -45,6 +45,7 @@ func commands(a *app) []*cobra.Command {
 	return []*cobra.Command{
 		migrateCommand(a), brokerCommand(a), ingestCommand(a), refdataCommand(a), simulateCommand(a),
 		transformCommand(a), dashboardsCommand(a), reportCommand(a), exportCommand(a),
+		serveCommand(a), codesCommand(a),
 	}
 }
 
