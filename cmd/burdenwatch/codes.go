@@ -146,7 +146,6 @@ func loadIndex(ctx context.Context, ch *clickhouseFlags, packDir string) (*serve
 	return ix, nil
 }
 
-
 func printJSON(a *app, v any) error {
 	enc := json.NewEncoder(a.stdout)
 	enc.SetEscapeHTML(false)
