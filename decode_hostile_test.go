@@ -426,3 +426,19 @@ func TestLongValueShortenedInTheMiddle(t *testing.T) {
 		t.Errorf("deep nesting: %v", err)
 	}
 }
+
+func TestManyKeys(t *testing.T) {
+	body := string(marshal(t, envelope("meeting", payloadOf("meeting"))))
+	var b strings.Builder
+	for i := 0; i < 50000; i++ {
+		b.WriteString(`,"k` + strconv.Itoa(i) + `":1`)
+	}
+	d := testDecoder(t)
+	if _, err := d.Decode([]byte(body[:len(body)-1] + b.String() + "}")); err != nil {
+		t.Errorf("50,000 distinct keys: %v", err)
+	}
+	_, err := d.Decode([]byte(body[:len(body)-1] + b.String() + `,"k49999":2}`))
+	if ve, ok := err.(*ValidationError); !ok || ve.Code != ReasonDuplicateField || ve.Field != "k49999" {
+		t.Errorf("duplicate among 50,000 keys: %v", err)
+	}
+}

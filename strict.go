@@ -53,6 +53,10 @@ func (c *checker) walk(v *fastjson.Value) {
 }
 
 func (c *checker) object(o *fastjson.Object) {
+	if o.Len() > maxScannedKeys {
+		c.largeObject(o)
+		return
+	}
 	start := len(c.keys)
 	o.Visit(func(k []byte, x *fastjson.Value) {
 		if c.err == nil {
@@ -62,6 +66,28 @@ func (c *checker) object(o *fastjson.Object) {
 		}
 	})
 	c.keys, c.vals = c.keys[:start], c.vals[:start]
+}
+
+// maxScannedKeys is the size up to which an object's keys are compared
+// pairwise; larger objects (never an event's) use a map.
+const maxScannedKeys = 24
+
+// largeObject is object for many keys.
+func (c *checker) largeObject(o *fastjson.Object) {
+	seen := make(map[string]*fastjson.Value, o.Len())
+	o.Visit(func(k []byte, x *fastjson.Value) {
+		if c.err != nil {
+			return
+		}
+		c.path = append(c.path, pathElem{key: k, index: -1})
+		if first, dup := seen[string(k)]; dup {
+			c.fail(ReasonDuplicateField, showValue(x), "appears more than once in the object (first value "+showValue(first)+")")
+		} else {
+			seen[string(k)] = x
+			c.walk(x)
+		}
+		c.path = c.path[:len(c.path)-1]
+	})
 }
 
 // member checks one key and value of the object whose keys start at
