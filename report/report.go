@@ -83,7 +83,7 @@ func Generate(ctx context.Context, db *clickhouse.DB, opts Options, outDir strin
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	data, err := Load(ctx, db.Conn(), opts.Province, opts.Month)
+	data, err := Load(ctx, db, opts.Province, opts.Month)
 	if err != nil {
 		return nil, err
 	}

@@ -49,7 +49,7 @@ func TestReport(t *testing.T) {
 	if err := opts.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	data, err := Load(ctx, db.Conn(), opts.Province, opts.Month)
+	data, err := Load(ctx, db, opts.Province, opts.Month)
 	if err != nil {
 		t.Fatal(err)
 	}
