@@ -199,3 +199,41 @@ func TestQueryJSON(t *testing.T) {
 		t.Errorf("Validate accepted toStartOfInterval: %v", err)
 	}
 }
+
+// TestPanelIDsUnique: every panel, rows included, has its own non-zero id
+// (Grafana keys panel state, links and repeats by id).
+func TestPanelIDsUnique(t *testing.T) {
+	for _, p := range Plugins() {
+		for _, d := range buildAll(t, p) {
+			seen := map[uint32]string{}
+			add := func(id *uint32, title *string) {
+				name := ""
+				if title != nil {
+					name = *title
+				}
+				if id == nil || *id == 0 {
+					t.Errorf("%s %s: panel %q has no id", p.Short(), d.UID, name)
+					return
+				}
+				if other, dup := seen[*id]; dup {
+					t.Errorf("%s %s: id %d of %q is also %q's", p.Short(), d.UID, *id, name, other)
+				}
+				seen[*id] = name
+			}
+			rows := 0
+			for _, pr := range d.Model.Panels {
+				if pr.RowPanel != nil {
+					rows++
+					id := pr.RowPanel.Id
+					add(&id, pr.RowPanel.Title)
+				}
+			}
+			for _, panel := range allPanels(d.Model) {
+				add(panel.Id, panel.Title)
+			}
+			if d.UID == UIDCounty && rows != len(indicatorGroups()) {
+				t.Errorf("%s: %d rows", d.UID, rows)
+			}
+		}
+	}
+}

@@ -19,6 +19,11 @@ type spec struct {
 	unit        string
 }
 
+// tooltip shows every series at the cursor, unsorted.
+func tooltip() *common.VizTooltipOptionsBuilder {
+	return common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeMulti).Sort(common.SortOrderNone)
+}
+
 func legend() *common.VizLegendOptionsBuilder {
 	return common.NewVizLegendOptionsBuilder().
 		ShowLegend(true).
@@ -37,6 +42,7 @@ func (a *assembly) timeseries(s spec) {
 		Span(s.w).Height(s.h).
 		Unit(s.unit).
 		Legend(legend()).
+		Tooltip(tooltip()).
 		ShowPoints(common.VisibilityModeAlways).
 		SpanNulls(common.BoolOrFloat64{Bool: ptr(true)})
 	if name := a.o.Plugin.seriesDisplayName(); name != "" {
@@ -54,6 +60,8 @@ func (a *assembly) table(s spec, overrides ...fieldOverride) {
 		Datasource(a.datasource()).
 		WithTarget(a.query(s.sql, FormatTable)).
 		Span(s.w).Height(s.h).
+		ShowHeader(true).
+		CellHeight(common.TableCellHeightSm).
 		Filterable(true)
 	for _, o := range overrides {
 		p = p.OverrideByName(o.field, o.properties)
@@ -101,7 +109,8 @@ func (a *assembly) barchart(s spec, xField string) {
 		Orientation(common.VizOrientationHorizontal).
 		Stacking(common.StackingModeNormal).
 		ShowValue(common.VisibilityModeAuto).
-		Legend(legend()))
+		Legend(legend()).
+		Tooltip(tooltip()))
 }
 
 // piechart adds a pie chart of a (category, count) table.
@@ -114,6 +123,13 @@ func (a *assembly) piechart(s spec) {
 		WithTarget(a.query(s.sql, FormatTable)).
 		Span(s.w).Height(s.h).
 		PieType(piechart.PieChartTypeDonut).
+		Orientation(common.VizOrientationAuto).
+		Tooltip(tooltip()).
+		Legend(piechart.NewPieChartLegendOptionsBuilder().
+			ShowLegend(true).
+			DisplayMode(common.LegendDisplayModeList).
+			Placement(common.LegendPlacementRight).
+			Values([]piechart.PieChartLegendValues{piechart.PieChartLegendValuesValue, piechart.PieChartLegendValuesPercent})).
 		ReduceOptions(common.NewReduceDataOptionsBuilder().
 			Calcs([]string{"lastNotNull"}).
 			Values(true)))
