@@ -204,7 +204,7 @@ broker_start() {
 	port_open "${BROKER_LISTEN##*:}" && die "broker port $BROKER_LISTEN is in use by another process"
 	mkdir -p "$BROKER_DIR"
 	setsid nohup "$BIN" broker --listen "$BROKER_LISTEN" --data-dir "$BROKER_DIR/data" \
-		--brokers 3 --topic "$TOPIC" --partitions 6 >>"$BROKER_DIR/broker.log" 2>&1 </dev/null 9>&- &
+		--broker-count 3 --topic "$TOPIC" --partitions 6 >>"$BROKER_DIR/broker.log" 2>&1 </dev/null 9>&- &
 	pid=$!
 	echo "$pid" >"$BROKER_DIR/pid"
 	wait_for broker 20 "$pid" port_open "${BROKER_LISTEN##*:}" || {

@@ -45,6 +45,7 @@ func brokerCommand(a *app) *cobra.Command {
 	topicFlag(fs, &cfg.Topic, "启动时创建的事件主题")
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "数据目录（主题、消息和消费位点在重启后保留）；为空则只在内存中")
 	fs.Int32Var(&cfg.Partitions, "partitions", cfg.Partitions, "主题分区数")
+	fs.IntVar(&cfg.Brokers, "broker-count", 1, "服务器个数（>1 时模拟多节点 Kafka 集群，其余节点使用同一主机上的空闲端口）")
 	fs.DurationVar(&cfg.Retention, "retention", cfg.Retention, "消息保留时长")
 	fs.Int64Var(&cfg.RetentionBytes, "retention-bytes", cfg.RetentionBytes, "每个分区保留的最大字节数")
 	config.Local(fs, "listen")

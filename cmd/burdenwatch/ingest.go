@@ -20,6 +20,7 @@ func ingestCommand(a *app) *cobra.Command {
 	cfg := ingest.Config{BatchSize: 100000, FlushInterval: time.Second, Workers: 2, IdleTimeout: 2 * time.Second}
 	var brokers string
 	var ch clickhouseFlags
+	var cluster clusterFlags
 	cmd := &cobra.Command{
 		Use:   "ingest",
 		Short: "从 Kafka 读取负担事件写入 ClickHouse（无效消息进入死信表并注明原因）",
@@ -29,7 +30,7 @@ func ingestCommand(a *app) *cobra.Command {
 			"  burdenwatch ingest --brokers kafka-1:9092,kafka-2:9092 --clickhouse clickhouse://default@db1:9000/burdenwatch",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runIngest(cmd.Context(), a, cfg, splitList(brokers), &ch)
+			return runIngest(cmd.Context(), a, cfg, splitList(brokers), &ch, &cluster)
 		},
 	}
 	fs := cmd.Flags()
@@ -37,6 +38,7 @@ func ingestCommand(a *app) *cobra.Command {
 	topicFlag(fs, &cfg.Topic, "事件主题")
 	groupFlag(fs, &cfg.Group)
 	ch.register(fs)
+	cluster.register(fs, true)
 	fs.BoolVar(&cfg.UntilIdle, "until-idle", cfg.UntilIdle, "读完积压消息后退出")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", cfg.IdleTimeout, "多长时间没有新消息视为空闲")
 	fs.IntVar(&cfg.BatchSize, "batch-size", cfg.BatchSize, "每批最多消息数")
@@ -45,12 +47,17 @@ func ingestCommand(a *app) *cobra.Command {
 	return cmd
 }
 
-func runIngest(ctx context.Context, a *app, cfg ingest.Config, brokers []string, ch *clickhouseFlags) error {
+func runIngest(ctx context.Context, a *app, cfg ingest.Config, brokers []string, ch *clickhouseFlags, cluster *clusterFlags) error {
 	db, err := ch.open(ctx, false)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	store, closeStore, err := cluster.store(ctx, ch, a, db)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
 	if err := kafka.Ping(ctx, brokers); err != nil {
 		return err
 	}
@@ -72,7 +79,7 @@ func runIngest(ctx context.Context, a *app, cfg ingest.Config, brokers []string,
 	cfg.Lag = func(ctx context.Context) (int64, error) { return kafka.Lag(ctx, brokers, cfg.Topic, cfg.Group) }
 	cfg.Points = func() map[string]bw.ObservationPoint { return *current.Load() }
 	cfg.Location, cfg.Log = bw.Location(), a.log
-	stats, err := ingest.New(cfg, cons, db).Run(ctx)
+	stats, err := ingest.New(cfg, cons, store).Run(ctx)
 	printIngestSummary(a.stdout, stats)
 	return err
 }
