@@ -140,7 +140,9 @@ func (s *liveService) do(t *testing.T, method, path, body string) (int, string) 
 	return resp.StatusCode, string(b)
 }
 
-func (s *liveService) get(t *testing.T, path string) (int, string) { return s.do(t, http.MethodGet, path, "") }
+func (s *liveService) get(t *testing.T, path string) (int, string) {
+	return s.do(t, http.MethodGet, path, "")
+}
 
 func (s *liveService) verify(t *testing.T, code, unit, at string) Answer {
 	t.Helper()

@@ -66,6 +66,24 @@ type pageData struct {
 	Error  string
 	Answer *Answer
 	Groups []unitGroup
+	// Checks are the answer's checks, failed ones first; Refused are the
+	// failed refusing checks, shown in the verdict banner.
+	Checks  []Check
+	Refused []Check
+	// Entry is the code's registry entry, shown before a unit is chosen.
+	Entry *CodeInfo
+}
+
+// order puts failed checks first, then warnings, passed and skipped ones.
+func (d *pageData) order() {
+	rank := map[string]int{"fail": 0, "warn": 1, "pass": 2, "skip": 3}
+	d.Checks = append([]Check(nil), d.Answer.Checks...)
+	sort.SliceStable(d.Checks, func(i, j int) bool { return rank[checkClass(d.Checks[i])] < rank[checkClass(d.Checks[j])] })
+	for _, c := range d.Checks {
+		if checkClass(c) == "fail" {
+			d.Refused = append(d.Refused, c)
+		}
+	}
 }
 
 // unitGroup is one county of the unit picker.
@@ -101,11 +119,15 @@ func (s *Server) verifyPage(w http.ResponseWriter, r *http.Request) string {
 		default:
 			a := s.cfg.Index.Verify(q)
 			d.Answer, verdict = &a, string(a.Verdict)
+			d.order()
 		}
 	} else if !validCode(code) {
 		status, d.Error = http.StatusBadRequest, (&InputError{"code", truncate(code, 80), "督查编码应为 1–64 位字母、数字或 . _ : -"}).Error()
 	}
 	d.Groups = s.unitGroups(code, d.Unit)
+	if d.Answer == nil {
+		d.Entry = s.entryInfo(code)
+	}
 	var buf bytes.Buffer
 	if err := s.page.t.Execute(&buf, d); err != nil {
 		s.cfg.Log.Error("render verify page", "code", code, "err", err)
@@ -162,6 +184,25 @@ func (s *Server) unitGroups(code, selected string) []unitGroup {
 		out = append(out, g)
 	}
 	return out
+}
+
+// entryInfo describes the code's entry of the current year (else of its
+// latest year) for the page shown before a unit is chosen.
+func (s *Server) entryInfo(code string) *CodeInfo {
+	ref := s.cfg.Index.Reference()
+	e, _ := ref.entry(code, s.cfg.Now().In(s.cfg.Location).Year())
+	if e == nil {
+		e = ref.anyEntry(code)
+	}
+	if e == nil {
+		return nil
+	}
+	c := &CodeInfo{Year: e.Year, Code: e.Code, PlanCode: e.PlanCode, IssuerCode: e.IssuerCode,
+		IssuerName: s.cfg.Index.IssuerName(e.IssuerCode), Title: e.Title, ValidFrom: day(e.ValidFrom), ValidTo: day(e.ValidTo)}
+	if p, ok := ref.plan[planKey{e.Year, e.IssuerCode, e.PlanCode}]; ok {
+		c.PlanTitle = p.Title
+	}
+	return c
 }
 
 func levelLabel(unit, countyName string) string {
