@@ -62,6 +62,7 @@ func (a *assembly) table(s spec, overrides ...fieldOverride) {
 		Span(s.w).Height(s.h).
 		ShowHeader(true).
 		CellHeight(common.TableCellHeightSm).
+		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{"sum"}).CountRows(false)).
 		Filterable(true)
 	for _, o := range overrides {
 		p = p.OverrideByName(o.field, o.properties)
