@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/burdenwatch/burdenwatch"
+	"github.com/burdenwatch/burdenwatch/rules"
 )
 
 // Kind indexes, in the order of burdenwatch.Kinds.
@@ -231,7 +232,7 @@ func (g *gen) meeting(c *county, d int) (burdenwatch.Event, *issuer) {
 	m.Title = g.meetingTitle(is, m)
 	g.mutate(&ev, c, kiMeeting)
 	if int(g.w.days[d].weekday) == g.w.noMeetingWeekday {
-		g.stats.Violations[ruleNoMeetingDay]++
+		g.stats.Violations[rules.MeetingNoMeetingDay]++
 	}
 	return ev, is
 }
@@ -278,6 +279,7 @@ func (g *gen) inspection(c *county, in *inspection) (burdenwatch.Event, *issuer)
 	}
 	if !in.locked {
 		g.mutate(&ev, c, kiInspection)
+		g.invalidCode(&ev, in)
 	}
 	return ev, in.issuer
 }

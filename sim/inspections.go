@@ -192,7 +192,7 @@ func (p *planner) campaign(pl *planItem, size int, onSite bool) int {
 		return n
 	}
 	p.owner[b] = pl.issuer
-	code := p.nextCode()
+	code := p.codeFor(pl)
 	days := p.campaignDays(b, size)
 	n := 0
 	for i := range size {
@@ -235,7 +235,7 @@ func (p *planner) freeBlock(pl *planItem) int {
 	sum := 0.0
 	weights := make([]float64, len(p.owner))
 	for b := range p.owner {
-		if p.owner[b] == nil && p.usable[b] {
+		if p.owner[b] == nil && p.usable[b] && pl.valid(b*blockDays) && pl.valid(b*blockDays+windowDays-1) {
 			weights[b] = seasonWeight(pl, p.w.days[b*blockDays].month)
 			sum += weights[b]
 		}
@@ -341,19 +341,60 @@ func (p *planner) desk(pl *planItem, mode string, level burdenwatch.Level, locke
 // deskOn plans one desk inspection of unit on a working day, whatever the
 // plan item's visit cap.
 func (p *planner) deskOn(pl *planItem, mode string, lvl burdenwatch.Level, unit string, locked bool) *inspection {
-	total := p.deskCum[len(p.deskCum)-1]
-	if total == 0 {
+	d, ok := p.deskDay(pl.valid)
+	if !ok {
 		return nil
 	}
-	d, _ := slices.BinarySearch(p.deskCum, p.r.Float64()*total)
-	d = min(d, len(p.deskCum)-1)
 	at := p.w.days[d].date.Add(time.Duration(540+p.r.IntN(480)) * time.Minute)
-	in := &inspection{day: d, at: at, issuer: pl.issuer, plan: pl, mode: mode, level: lvl, unit: unit, code: p.nextCode(), locked: locked}
+	in := &inspection{day: d, at: at, issuer: pl.issuer, plan: pl, mode: mode, level: lvl, unit: unit, code: p.codeFor(pl), locked: locked}
 	p.add(in)
 	return in
 }
 
 func (p *planner) add(in *inspection) { p.c.insp = append(p.c.insp, in) }
+
+// deskDay draws a working day for a desk inspection by the desk day
+// weights, among the days ok accepts (the plan item's code validity).
+func (p *planner) deskDay(ok func(int) bool) (int, bool) {
+	total := p.deskCum[len(p.deskCum)-1]
+	if total == 0 {
+		return 0, false
+	}
+	for range 16 {
+		d, _ := slices.BinarySearch(p.deskCum, p.r.Float64()*total)
+		if d = min(d, len(p.deskCum)-1); ok(d) {
+			return d, true
+		}
+	}
+	var days []int // a narrow window: draw among its working days
+	for d := range p.deskCum {
+		if ok(d) && p.deskWeight(d) > 0 {
+			days = append(days, d)
+		}
+	}
+	if len(days) == 0 {
+		return 0, false
+	}
+	return days[p.r.IntN(len(days))], true
+}
+
+// deskWeight is the desk-inspection weight of day d (0 off the observed
+// working days).
+func (p *planner) deskWeight(d int) float64 {
+	if d == 0 {
+		return p.deskCum[0]
+	}
+	return p.deskCum[d] - p.deskCum[d-1]
+}
+
+// codeFor returns the 一事一码 a visit of pl shows: its registry code, or
+// without a registry a new code per campaign.
+func (p *planner) codeFor(pl *planItem) string {
+	if pl.code != "" {
+		return pl.code
+	}
+	return p.nextCode()
+}
 
 // nextCode returns a new 一事一码 inspection code.
 func (p *planner) nextCode() string {

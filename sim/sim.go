@@ -40,6 +40,12 @@ type Config struct {
 	DuplicateShare float64 // share of events redelivered byte-identical
 	RevisionShare  float64 // share of events followed later by a corrected revision
 	LateShare      float64 // share of events published 1–5 weeks after they occurred
+	// InvalidCodeShare is the share of inspections that show an invalid
+	// 一事一码 (inspection.code_invalid): a code not in the registry, the
+	// code of another issuer's item, or their item's code outside its
+	// validity, in about equal parts. It applies only where the reference
+	// data has a code registry for the province-year.
+	InvalidCodeShare float64
 
 	// Now bounds the simulation: events lie on days before Now's day (in
 	// Asia/Shanghai), so a year in progress is simulated up to yesterday.
@@ -49,11 +55,13 @@ type Config struct {
 
 // DefaultConfig returns the recommended configuration for a province:
 // year 2025, scale 1, 5 % violations, 1 % malformed messages, 1 %
-// duplicates, 2 % revisions and 3 % late events.
+// duplicates, 2 % revisions, 3 % late events and 3 % invalid inspection
+// codes.
 func DefaultConfig(province string) Config {
 	return Config{
 		Province: province, Year: 2025, Seed: 1, Scale: 1,
 		ViolationShare: 0.05, MalformedShare: 0.01, DuplicateShare: 0.01, RevisionShare: 0.02, LateShare: 0.03,
+		InvalidCodeShare: 0.03,
 	}
 }
 
@@ -83,13 +91,26 @@ type Stats struct {
 	// crowded inspection for inspection.crowding. Quota and baseline rules
 	// and form.multiple_per_issuer are counted from what was emitted.
 	Violations map[string]int
+	// InvalidCodes counts the inspections given an invalid code, by how
+	// (InvalidUnknown …); their sum is Violations["inspection.code_invalid"].
+	InvalidCodes map[string]int
 }
+
+// How an inspection's code is made invalid (Stats.InvalidCodes keys), in
+// the order of the reasons of inspection.code_invalid.
+const (
+	InvalidUnknown     = "unknown"      // not in the registry
+	InvalidOtherIssuer = "other_issuer" // the code of another issuer's plan item
+	InvalidOtherPlan   = "other_plan"   // an unplanned inspection showing its issuer's item code
+	InvalidExpired     = "expired"      // outside the code's validity
+)
 
 func newStats() Stats {
 	return Stats{
 		ByKind:            map[burdenwatch.Kind]int{},
 		MalformedByReason: map[string]int{},
 		Violations:        map[string]int{},
+		InvalidCodes:      map[string]int{},
 	}
 }
 
@@ -119,7 +140,7 @@ func (cfg Config) withDefaults() (Config, error) {
 		v    float64
 	}{
 		{"violation", cfg.ViolationShare}, {"malformed", cfg.MalformedShare}, {"duplicate", cfg.DuplicateShare},
-		{"revision", cfg.RevisionShare}, {"late", cfg.LateShare},
+		{"revision", cfg.RevisionShare}, {"late", cfg.LateShare}, {"invalid code", cfg.InvalidCodeShare},
 	}
 	for _, s := range shares {
 		if !(s.v >= 0 && s.v <= 1) {
@@ -147,6 +168,9 @@ func Generate(ref *burdenwatch.ReferenceData, issuers []refdata.Issuer, cfg Conf
 	}
 	g := newGen(w, emit)
 	w.planInspections(g.stats.Violations)
+	if w.expired > 0 {
+		g.stats.InvalidCodes[InvalidExpired] = w.expired
+	}
 	if err := g.run(); err != nil {
 		return g.stats, fmt.Errorf("simulate province %s, year %d: %w", cfg.Province, cfg.Year, err)
 	}
@@ -169,6 +193,7 @@ func (w *world) planInspections(v map[string]int) {
 	if w.cfg.ViolationShare > 0 {
 		w.injectStructural(planners, v)
 	}
+	w.injectExpired(planners, v)
 	for _, c := range w.counties {
 		c.sortInspections()
 	}

@@ -6,60 +6,16 @@ import (
 	"time"
 
 	"github.com/burdenwatch/burdenwatch"
+	"github.com/burdenwatch/burdenwatch/rules"
 )
-
-// Rule ids of SPEC §5.
-const (
-	ruleUnplanned             = "inspection.unplanned"
-	ruleUncoded               = "inspection.uncoded"
-	ruleUnapproved            = "inspection.unapproved"
-	ruleTooSoon               = "inspection.too_soon"
-	ruleVisitCap              = "inspection.visit_cap"
-	ruleCovertShare           = "inspection.covert_share"
-	rulePrincipal             = "inspection.principal_accompanied"
-	ruleCrowding              = "inspection.crowding"
-	ruleSampling              = "inspection.sampling"
-	ruleComprehensiveCap      = "inspection.comprehensive_cap"
-	ruleAppraisalCap          = "inspection.appraisal_cap"
-	ruleNoMeetingMonth        = "inspection.no_meeting_month"
-	ruleExemptCounty          = "inspection.exempt_county"
-	ruleAccountability        = "inspection.accountability"
-	ruleComprehensiveMaterial = "inspection.comprehensive_material"
-	ruleInspectionYoY         = "inspection.yoy"
-	ruleDocumentQuota         = "document.quota"
-	ruleDocumentYoY           = "document.yoy"
-	ruleDocumentLength        = "document.length"
-	ruleUpwardReport          = "document.upward_report"
-	ruleDocumentCascade       = "document.cascade"
-	ruleMeetingQuota          = "meeting.quota"
-	ruleNoMeetingDay          = "meeting.no_meeting_day"
-	ruleMeetingCascade        = "meeting.cascade"
-	ruleVetoUnlisted          = "veto.unlisted"
-	ruleVetoProvinceDept      = "veto.by_province_dept"
-	ruleFormDuplicate         = "form.duplicate"
-	ruleFormMultiple          = "form.multiple_per_issuer"
-	ruleFormUnapproved        = "form.unapproved_survey"
-)
-
-// Rules lists every rule id of SPEC §5, the keys Stats.Violations may have.
-func Rules() []string {
-	return []string{
-		ruleUnplanned, ruleUncoded, ruleUnapproved, ruleTooSoon, ruleVisitCap, ruleCovertShare,
-		rulePrincipal, ruleCrowding, ruleSampling, ruleComprehensiveCap, ruleAppraisalCap,
-		ruleNoMeetingMonth, ruleExemptCounty, ruleAccountability, ruleComprehensiveMaterial,
-		ruleInspectionYoY, ruleDocumentQuota, ruleDocumentYoY, ruleDocumentLength, ruleUpwardReport,
-		ruleDocumentCascade, ruleMeetingQuota, ruleNoMeetingDay, ruleMeetingCascade, ruleVetoUnlisted,
-		ruleVetoProvinceDept, ruleFormDuplicate, ruleFormMultiple, ruleFormUnapproved,
-	}
-}
 
 // eventRules are the event-scoped rules that a single event can be made to
 // break, by kind (kindIndex).
 var eventRules = [4][]string{
-	{ruleUnplanned, ruleUncoded, ruleUnapproved, ruleTooSoon, rulePrincipal, ruleSampling, ruleAccountability, ruleComprehensiveMaterial},
-	{ruleMeetingCascade},
-	{ruleDocumentLength, ruleUpwardReport, ruleDocumentCascade, ruleVetoUnlisted, ruleVetoProvinceDept},
-	{ruleFormDuplicate, ruleFormUnapproved},
+	{rules.InspectionUnplanned, rules.InspectionUncoded, rules.InspectionUnapproved, rules.InspectionTooSoon, rules.InspectionPrincipalAccompanied, rules.InspectionSampling, rules.InspectionAccountability, rules.InspectionComprehensiveMaterial},
+	{rules.MeetingCascade},
+	{rules.DocumentLength, rules.DocumentUpwardReport, rules.DocumentCascade, rules.VetoUnlisted, rules.VetoByProvinceDept},
+	{rules.FormDuplicate, rules.FormUnapprovedSurvey},
 }
 
 // structuralCount is how many scopes of each aggregate rule are made to
@@ -76,13 +32,13 @@ func (w *world) injectStructural(planners []*planner, v map[string]int) {
 		rule string
 		fn   func(*planner) bool
 	}{
-		{ruleCrowding, (*planner).injectCrowding},
-		{ruleNoMeetingMonth, (*planner).injectNoMeetingMonth},
-		{ruleExemptCounty, (*planner).injectExempt},
-		{ruleComprehensiveCap, (*planner).injectComprehensiveCap},
-		{ruleAppraisalCap, (*planner).injectAppraisalCap},
-		{ruleVisitCap, (*planner).injectVisitCap},
-		{ruleCovertShare, (*planner).injectCovertShare},
+		{rules.InspectionCrowding, (*planner).injectCrowding},
+		{rules.InspectionNoMeetingMonth, (*planner).injectNoMeetingMonth},
+		{rules.InspectionExemptCounty, (*planner).injectExempt},
+		{rules.InspectionComprehensiveCap, (*planner).injectComprehensiveCap},
+		{rules.InspectionAppraisalCap, (*planner).injectAppraisalCap},
+		{rules.InspectionVisitCap, (*planner).injectVisitCap},
+		{rules.InspectionCovertShare, (*planner).injectCovertShare},
 		{"", (*planner).injectFormMultiple}, // counted from what is emitted, at the end
 		{"", (*planner).injectInspectionYoY},
 		{"", (*planner).injectDocumentQuota},
@@ -106,7 +62,7 @@ func (w *world) injectStructural(planners []*planner, v map[string]int) {
 // planFor returns a plan item of an issuer of the county (other than not),
 // of one of the categories, that may still visit unit; the visit is
 // recorded.
-func (p *planner) planFor(not *issuer, unit string, cats ...string) *planItem {
+func (p *planner) planFor(not *issuer, unit string, day int, cats ...string) *planItem {
 	start := p.r.IntN(len(p.c.issuers) + 1)
 	for i := range p.c.issuers {
 		is := p.c.issuers[(start+i)%len(p.c.issuers)]
@@ -115,7 +71,7 @@ func (p *planner) planFor(not *issuer, unit string, cats ...string) *planItem {
 		}
 		for _, pl := range is.plan {
 			for _, cat := range cats {
-				if pl.Category == cat && p.visit(pl, unit) {
+				if pl.Category == cat && pl.valid(day) && p.visit(pl, unit) {
 					return pl
 				}
 			}
@@ -137,15 +93,26 @@ func (p *planner) injectCrowding() bool {
 		return false
 	}
 	b := blocks[p.r.IntN(len(blocks))]
-	pl := p.planFor(p.owner[b], "", "special", "research", "routine")
+	last := p.lastAt[b]
+	dayStart := time.Date(last.Year(), last.Month(), last.Day(), 16, p.r.IntN(60), 0, 0, cst)
+	pl := p.planFor(p.owner[b], "", p.dayOf(dayStart), "special", "research", "routine")
 	if pl == nil {
 		return false
 	}
-	last := p.lastAt[b]
-	dayStart := time.Date(last.Year(), last.Month(), last.Day(), 16, p.r.IntN(60), 0, 0, cst)
 	p.add(&inspection{day: p.dayOf(dayStart), at: dayStart, issuer: pl.issuer, plan: pl, onSite: true, mode: "overt",
-		level: burdenwatch.LevelCounty, code: p.nextCode(), locked: true})
+		level: burdenwatch.LevelCounty, code: p.codeFor(pl), locked: true})
 	return true
+}
+
+// hasDeskDay reports whether a desk inspection of pl can lie on a day of
+// its code validity.
+func (p *planner) hasDeskDay(pl *planItem) bool {
+	for d := pl.validFrom; d <= pl.validTo && d < len(p.deskCum); d++ {
+		if p.deskWeight(d) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // dayOf returns the index of the day of t.
@@ -165,14 +132,14 @@ func (p *planner) injectNoMeetingMonth() bool {
 		if !p.w.noMeetingMonth[p.w.days[d].month] {
 			continue
 		}
-		pl := p.planFor(nil, "", "special", "research", "routine")
+		pl := p.planFor(nil, "", d, "special", "research", "routine")
 		if pl == nil {
 			return false
 		}
 		at := p.w.days[d].date.Add(10 * time.Hour)
 		p.owner[b] = pl.issuer
 		p.add(&inspection{day: d, at: at, issuer: pl.issuer, plan: pl, onSite: true, mode: "covert",
-			level: burdenwatch.LevelCounty, code: p.nextCode(), locked: true})
+			level: burdenwatch.LevelCounty, code: p.codeFor(pl), locked: true})
 		return true
 	}
 	return false
@@ -183,12 +150,14 @@ func (p *planner) injectExempt() bool {
 	if !p.c.exempt {
 		return false
 	}
-	pl := p.planFor(nil, "", "comprehensive")
-	if pl == nil {
-		return false
+	for _, is := range p.c.issuers {
+		for _, pl := range is.plan {
+			if pl.Category == "comprehensive" && p.hasDeskDay(pl) && p.visit(pl, "") {
+				return p.deskOn(pl, "written", burdenwatch.LevelCounty, "", true) != nil
+			}
+		}
 	}
-	p.deskOn(pl, "written", burdenwatch.LevelCounty, "", true)
-	return true
+	return false
 }
 
 // countBy counts the county's inspections by issuer and category.
@@ -243,7 +212,7 @@ func (p *planner) injectVisitCap() bool {
 	}
 	for _, items := range p.byLevel {
 		for _, pl := range items {
-			if pl.MaxVisitsPerUnit == 0 {
+			if pl.MaxVisitsPerUnit == 0 || !p.hasDeskDay(pl) {
 				continue
 			}
 			t := p.c.townships[p.r.IntN(len(p.c.townships))].Code
@@ -426,32 +395,33 @@ func (g *gen) apply(rule string, ev *burdenwatch.Event, c *county) bool {
 func (g *gen) applyInspection(rule string, ev *burdenwatch.Event, c *county) bool {
 	in := &ev.Inspection
 	switch rule {
-	case ruleUnplanned:
+	case rules.InspectionUnplanned:
 		in.PlanCode = pick(g.r.IntN(2) == 0, "", ev.Issuer.Code+"-LS"+strconv.Itoa(g.cfg.Year%100)+"-"+strconv.Itoa(1+g.r.IntN(9)))
-	case ruleUncoded:
+		g.countUnplannedCode(in)
+	case rules.InspectionUncoded:
 		in.InspectionCode = ""
-	case ruleUnapproved:
+	case rules.InspectionUnapproved:
 		in.Approved = false
-	case ruleTooSoon:
+	case rules.InspectionTooSoon:
 		ref, ok := c.recent.newestIn(ev.OccurredAt.Add(-29*24*time.Hour), ev.OccurredAt.Add(-time.Hour))
 		if !ok {
 			return false
 		}
 		in.DeploymentDocID = ref.id
-	case rulePrincipal:
+	case rules.InspectionPrincipalAccompanied:
 		if !in.OnSite {
 			return false
 		}
 		in.PrincipalAccompanied, in.Accompanying = true, max(in.Accompanying, 2)
-	case ruleSampling:
+	case rules.InspectionSampling:
 		if !in.OnSite {
 			return false
 		}
 		in.TotalUnits = max(in.TotalUnits, 6)
 		in.SampledUnits = in.TotalUnits/2 + 1
-	case ruleAccountability:
+	case rules.InspectionAccountability:
 		in.AccountabilityDemanded = true
-	case ruleComprehensiveMaterial:
+	case rules.InspectionComprehensiveMaterial:
 		in.ComprehensiveMaterial, in.MaterialsRequested = true, in.MaterialsRequested+1
 	default:
 		return false
@@ -462,25 +432,25 @@ func (g *gen) applyInspection(rule string, ev *burdenwatch.Event, c *county) boo
 func (g *gen) applyDocument(rule string, ev *burdenwatch.Event) bool {
 	d := &ev.Document
 	switch rule {
-	case ruleDocumentLength:
+	case rules.DocumentLength:
 		d.DocType, d.Pages = "policy", uint32(11+g.r.IntN(18))
-	case ruleUpwardReport:
+	case rules.DocumentUpwardReport:
 		d.RequiresUpwardReport = true
-	case ruleDocumentCascade:
+	case rules.DocumentCascade:
 		d.RequiresSupportingDocs = true
-	case ruleVetoUnlisted:
+	case rules.VetoUnlisted:
 		if g.provDept(ev) {
 			return false
 		}
 		d.VetoItems = append(d.VetoItems, g.unlistedItem())
 		d.Pledges++
-	case ruleVetoProvinceDept:
+	case rules.VetoByProvinceDept:
 		if !g.provDept(ev) {
 			return false
 		}
 		if len(g.w.veto) == 0 {
 			d.VetoItems = append(d.VetoItems, g.unlistedItem())
-			g.stats.Violations[ruleVetoUnlisted]++ // no approved list: the item is unlisted too
+			g.stats.Violations[rules.VetoUnlisted]++ // no approved list: the item is unlisted too
 		} else {
 			d.VetoItems = append(d.VetoItems, g.w.veto[g.r.IntN(len(g.w.veto))])
 		}
@@ -507,9 +477,9 @@ func (g *gen) unlistedItem() string {
 
 func applyForm(rule string, f *burdenwatch.DataReport) bool {
 	switch rule {
-	case ruleFormDuplicate:
+	case rules.FormDuplicate:
 		f.DuplicateFields = max(1, f.Fields/4)
-	case ruleFormUnapproved:
+	case rules.FormUnapprovedSurvey:
 		f.ApprovedSurvey = false
 	default:
 		return false
@@ -526,13 +496,13 @@ func (w *world) countViolations(v map[string]int) {
 		}
 	}
 	for _, c := range w.counties {
-		over(c.emitted[kiDocument], c.quota.documents, ruleDocumentQuota)
-		over(c.emitted[kiDocument], c.base.documents, ruleDocumentYoY)
-		over(c.emitted[kiMeeting], c.quota.meetings, ruleMeetingQuota)
-		over(c.emitted[kiInspection], c.base.inspections, ruleInspectionYoY)
+		over(c.emitted[kiDocument], c.quota.documents, rules.DocumentQuota)
+		over(c.emitted[kiDocument], c.base.documents, rules.DocumentYoY)
+		over(c.emitted[kiMeeting], c.quota.meetings, rules.MeetingQuota)
+		over(c.emitted[kiInspection], c.base.inspections, rules.InspectionYoY)
 		for i := 0; i+1 < len(c.extraForms); i += 2 {
 			if c.catalog[c.extraForms[i]].emitted > 0 && c.catalog[c.extraForms[i+1]].emitted > 0 {
-				v[ruleFormMultiple]++
+				v[rules.FormMultiplePerIssuer]++
 			}
 		}
 	}

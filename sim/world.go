@@ -49,7 +49,7 @@ type planItem struct {
 	// code is the item's 一事一码 of the code registry ("" without a
 	// registry); its visits must lie on days validFrom..validTo (indexes
 	// of world.days).
-	code              string
+	code               string
 	validFrom, validTo int
 }
 
@@ -72,10 +72,11 @@ type world struct {
 	noMeetingMonth   [13]bool
 	others           []string // counties of the province that are not observation points
 	divs             *Divisions
-	sources          [4]string // upstream system of each kind
-	registry         refdata.Registry // the province-year's code registry; nil = none
-	registryCodes    []string         // its codes, sorted
+	sources          [4]string                                 // upstream system of each kind
+	registry         refdata.Registry                          // the province-year's code registry; nil = none
+	registryCodes    []string                                  // its codes, sorted
 	codeOf           map[[2]string]*burdenwatch.InspectionCode // by issuer and plan code
+	expired          int                                       // inspections planned outside their code's validity
 }
 
 // newWorld builds the province-year from the reference data.
