@@ -27,11 +27,13 @@ type decoded struct {
 // decodeChunk starts decoding the messages of b not yet handed out, on a
 // goroutine bounded by sem.
 func (in *Ingester) decodeChunk(b *batch, sem chan struct{}) {
-	if b.handedOut == len(b.msgs) {
+	if len(b.pending) == 0 {
 		return
 	}
-	msgs := b.msgs[b.handedOut:len(b.msgs):len(b.msgs)]
-	b.handedOut = len(b.msgs)
+	// The chunk's messages are the decoder's alone: once decoded, only the
+	// dead letters keep their raw bytes, and the fetched data is freed.
+	msgs := b.pending
+	b.pending = make([]kafka.Message, 0, chunkSize)
 	out := make(chan decoded, 1)
 	b.chunks = append(b.chunks, out)
 	points, now, limit := in.cfg.Points(), in.cfg.Now(), in.cfg.MaxMessageBytes

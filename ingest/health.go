@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -144,4 +146,45 @@ func (h *Health) sortedDown() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Await runs f until it succeeds, retrying the errors transient accepts
+// with capped exponential backoff and jitter while service is marked down;
+// any other error is returned at once. With limit > 0 it gives up once the
+// outage lasted longer. Commands use it to wait at start-up for a service
+// that is not there yet.
+func (h *Health) Await(ctx context.Context, service string, limit time.Duration, transient func(error) bool, f func(context.Context) error) error {
+	return h.retry(ctx, service, limit, func() error {
+		err := f(ctx)
+		if err != nil && !transient(err) {
+			return backoff.Permanent(err)
+		}
+		return err
+	})
+}
+
+// retry runs f until it succeeds, fails permanently (f wraps such errors
+// with backoff.Permanent), ctx ends, or service has been down for longer
+// than limit (0: no limit). Failures mark service down, a success up.
+func (h *Health) retry(ctx context.Context, service string, limit time.Duration, f func() error) error {
+	bo := &backoff.ExponentialBackOff{InitialInterval: 200 * time.Millisecond, RandomizationFactor: 0.5,
+		Multiplier: 2, MaxInterval: 10 * time.Second}
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
+		err := f()
+		if err == nil {
+			h.Up(service)
+			return struct{}{}, nil
+		}
+		var perm *backoff.PermanentError
+		if errors.As(err, &perm) {
+			return struct{}{}, err
+		}
+		h.Down(service, err)
+		h.log.Debug(service+" attempt failed", "err", err)
+		if lerr := h.exceeded(limit); lerr != nil {
+			return struct{}{}, backoff.Permanent(lerr)
+		}
+		return struct{}{}, err
+	}, backoff.WithBackOff(bo), backoff.WithMaxElapsedTime(0))
+	return err
 }

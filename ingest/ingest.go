@@ -52,7 +52,8 @@ type Config struct {
 	Writers       int           // batches written to ClickHouse at once (1: a 2-core box is CPU-bound)
 	// MemoryBudget bounds the bytes of messages fetched but not yet written
 	// and committed: fetching pauses while it is reached. A batch closes
-	// once it holds BatchBytes (default a quarter of the budget).
+	// once it holds BatchBytes (default half the budget: one batch fills
+	// while the previous one is written).
 	MemoryBudget int64
 	BatchBytes   int64
 	// MaxMessageBytes is the largest message decoded; a larger one is
@@ -130,7 +131,7 @@ type Ingester struct {
 
 // Defaults of Config.
 const (
-	DefaultMemoryBudget    = 96 << 20
+	DefaultMemoryBudget    = 64 << 20
 	DefaultMaxMessageBytes = 256 << 10
 	DefaultMaxOutage       = 3 * time.Minute
 )
@@ -162,7 +163,7 @@ func New(cfg Config, src Source, store Store) *Ingester {
 		cfg.MemoryBudget = DefaultMemoryBudget
 	}
 	if cfg.BatchBytes <= 0 || cfg.BatchBytes > cfg.MemoryBudget {
-		cfg.BatchBytes = cfg.MemoryBudget / 4
+		cfg.BatchBytes = cfg.MemoryBudget / 2
 	}
 	if cfg.MaxMessageBytes <= 0 {
 		cfg.MaxMessageBytes = DefaultMaxMessageBytes
@@ -201,11 +202,12 @@ func copyMap[K comparable](m map[K]int) map[K]int {
 // decoded in the background while the batch fills, so that the flusher
 // mostly writes.
 type batch struct {
-	msgs      []kafka.Message
-	bytes     int64          // sum of the messages' sizes
-	chunks    []chan decoded // one per chunk of msgs, in order
-	handedOut int            // messages handed to decoding so far
-	done      chan struct{}  // closed once committed (for idle checks)
+	pending []kafka.Message         // fetched, not yet handed to decoding
+	n       int                     // messages in the batch
+	bytes   int64                   // their cost against the memory budget
+	last    map[int32]kafka.Message // per partition, the last message (without key and value)
+	chunks  []chan decoded          // one per chunk of messages, in order
+	done    chan struct{}           // closed once committed (for idle checks)
 
 	written chan error // the outcome of writing
 	started time.Time
@@ -307,15 +309,15 @@ func (in *Ingester) fetchLoop(ctx context.Context, flushes chan<- *batch) error 
 			if cur == nil {
 				in.markFirstFetch()
 				deadline = time.Now().Add(in.cfg.FlushInterval)
-				cur = &batch{msgs: make([]kafka.Message, 0, min(in.cfg.BatchSize, 1<<16)), done: make(chan struct{})}
+				cur = &batch{last: map[int32]kafka.Message{}, done: make(chan struct{})}
 			}
-			cur.msgs = append(cur.msgs, m)
-			cur.bytes += int64(len(m.Value))
-			in.metrics.inflight.Set(float64(in.inflight.Add(int64(len(m.Value)))))
-			if len(cur.msgs)-cur.handedOut >= chunkSize {
+			cost := messageCost(&m)
+			cur.add(m, cost)
+			in.metrics.inflight.Set(float64(in.inflight.Add(cost)))
+			if len(cur.pending) >= chunkSize {
 				in.decodeChunk(cur, sem)
 			}
-			if len(cur.msgs) >= in.cfg.BatchSize || cur.bytes >= in.cfg.BatchBytes || time.Now().After(deadline) {
+			if cur.n >= in.cfg.BatchSize || cur.bytes >= in.cfg.BatchBytes || time.Now().After(deadline) {
 				send()
 			}
 		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
@@ -352,7 +354,7 @@ func (in *Ingester) waitForRoom(ctx context.Context) error {
 // release returns a finished batch's bytes to the budget.
 func (in *Ingester) release(b *batch) {
 	in.metrics.inflight.Set(float64(in.inflight.Add(-b.bytes)))
-	b.msgs, b.parts, b.dead = nil, nil, nil
+	b.parts, b.dead = nil, nil
 	select {
 	case in.freed <- struct{}{}:
 	default:
@@ -413,37 +415,20 @@ func (in *Ingester) write(ctx context.Context, b *batch) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("ingest: write batch of %d messages: %w", len(b.msgs), err)
+		return fmt.Errorf("ingest: write batch of %d messages: %w", b.n, err)
 	}
 	return nil
 }
 
-// retry runs f until it succeeds, fails permanently, ctx ends, or (with
-// UntilIdle) service has been down for longer than MaxOutage. Failures
-// mark service down, a success up again.
+// retry runs f until it succeeds, fails permanently (f wraps such errors
+// with backoff.Permanent), ctx ends, or (with UntilIdle) service has been
+// down for longer than MaxOutage.
 func (in *Ingester) retry(ctx context.Context, service string, f func() error) error {
-	bo := &backoff.ExponentialBackOff{InitialInterval: 200 * time.Millisecond, RandomizationFactor: 0.5,
-		Multiplier: 2, MaxInterval: 10 * time.Second}
-	_, err := backoff.Retry(ctx, func() (struct{}, error) {
-		err := f()
-		if err == nil {
-			in.health.Up(service)
-			return struct{}{}, nil
-		}
-		var perm *backoff.PermanentError
-		if errors.As(err, &perm) {
-			return struct{}{}, err
-		}
-		in.health.Down(service, err)
-		in.cfg.Log.Debug(service+" attempt failed", "err", err)
-		if in.cfg.UntilIdle {
-			if lerr := in.health.exceeded(in.cfg.MaxOutage); lerr != nil {
-				return struct{}{}, backoff.Permanent(lerr)
-			}
-		}
-		return struct{}{}, err
-	}, backoff.WithBackOff(bo), backoff.WithMaxElapsedTime(0))
-	return err
+	limit := time.Duration(0)
+	if in.cfg.UntilIdle {
+		limit = in.cfg.MaxOutage
+	}
+	return in.health.retry(ctx, service, limit, f)
 }
 
 // finish commits a written batch's offsets and records it. A commit that
@@ -454,7 +439,7 @@ func (in *Ingester) finish(ctx context.Context, b *batch) error {
 	err := in.retry(ctx, ServiceKafka, func() error {
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
-		err := in.src.Commit(cctx, lastPerPartition(b.msgs))
+		err := in.src.Commit(cctx, b.lastPerPartition())
 		if err != nil && (kafka.Rebalanced(err) || errors.Is(err, kafka.ErrPermanent)) {
 			return backoff.Permanent(err)
 		}
@@ -471,16 +456,16 @@ func (in *Ingester) finish(ctx context.Context, b *batch) error {
 	for _, p := range b.parts {
 		events += p.Len()
 	}
-	in.record(b.parts, b.dead, len(b.msgs))
-	lag := lagOf(b.msgs)
+	in.record(b.parts, b.dead, b.n)
+	lag := b.lag()
 	in.metrics.lag.Set(float64(lag))
 	if err := in.store.LogIngestBatch(ctx, clickhouse.IngestBatch{
-		FlushedAt: time.Now(), Topic: in.cfg.Topic, Group: in.cfg.Group, Messages: len(b.msgs),
+		FlushedAt: time.Now(), Topic: in.cfg.Topic, Group: in.cfg.Group, Messages: b.n,
 		Events: events, DeadLetters: len(b.dead), Duration: time.Since(b.started), Lag: lag,
 	}); err != nil {
 		in.cfg.Log.Debug("could not log ingest batch", "err", err)
 	}
-	in.cfg.Log.Debug("flushed", "messages", len(b.msgs), "events", events, "dead_letters", len(b.dead),
+	in.cfg.Log.Debug("flushed", "messages", b.n, "events", events, "dead_letters", len(b.dead),
 		"bytes", b.bytes, "took", time.Since(b.started))
 	return nil
 }
@@ -525,26 +510,38 @@ func (in *Ingester) record(parts []*clickhouse.EventRows, dls []bw.DeadLetter, m
 	}
 }
 
+// perMessageCost is what a message costs against the memory budget beyond
+// its size: its decoded columns (string headers of ~40 columns, numbers)
+// and its bookkeeping until the batch is committed.
+const perMessageCost = 1024
+
+func messageCost(m *kafka.Message) int64 { return int64(len(m.Value)) + perMessageCost }
+
+// add appends m to the batch.
+func (b *batch) add(m kafka.Message, cost int64) {
+	b.pending = append(b.pending, m)
+	b.n++
+	b.bytes += cost
+	if l, ok := b.last[m.Partition]; !ok || m.Offset > l.Offset {
+		m.Key, m.Value = nil, nil
+		b.last[m.Partition] = m
+	}
+}
+
 // lastPerPartition returns the message with the highest offset of each
 // partition.
-func lastPerPartition(msgs []kafka.Message) []kafka.Message {
-	last := map[int32]kafka.Message{}
-	for _, m := range msgs {
-		if l, ok := last[m.Partition]; !ok || m.Offset > l.Offset {
-			last[m.Partition] = m
-		}
-	}
-	out := make([]kafka.Message, 0, len(last))
-	for _, m := range last {
+func (b *batch) lastPerPartition() []kafka.Message {
+	out := make([]kafka.Message, 0, len(b.last))
+	for _, m := range b.last {
 		out = append(out, m)
 	}
 	return out
 }
 
-// lagOf estimates the consumer lag after msgs from their high watermarks.
-func lagOf(msgs []kafka.Message) int64 {
+// lag estimates the consumer lag after the batch from the high watermarks.
+func (b *batch) lag() int64 {
 	var lag int64
-	for _, m := range lastPerPartition(msgs) {
+	for _, m := range b.last {
 		if m.HighWaterMark > m.Offset+1 {
 			lag += m.HighWaterMark - m.Offset - 1
 		}

@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -119,13 +120,17 @@ func publish(t testing.TB, brokers []string, msgs []kafka.Message) {
 	}
 }
 
-func newIngester(db *clickhouse.DB, brokers []string, group string, batch int, cons *kafka.Consumer) *ingest.Ingester {
-	return ingest.New(ingestConfig(db, brokers, group, batch), cons, db)
+func newIngester(t testing.TB, db *clickhouse.DB, brokers []string, group string, batch int, cons *kafka.Consumer) *ingest.Ingester {
+	return ingest.New(ingestConfig(t, db, brokers, group, batch), cons, db)
 }
 
 // ingestConfig is the until-idle configuration the tests run with.
-func ingestConfig(db *clickhouse.DB, brokers []string, group string, batch int) ingest.Config {
-	pts, _ := db.ObservationPoints(context.Background())
+func ingestConfig(t testing.TB, db *clickhouse.DB, brokers []string, group string, batch int) ingest.Config {
+	t.Helper()
+	pts, err := db.ObservationPoints(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	return ingest.Config{
 		Topic: topic, Group: group, BatchSize: batch, FlushInterval: 200 * time.Millisecond, Workers: 2,
 		UntilIdle: true, IdleTimeout: time.Second, Location: shanghai,
@@ -152,7 +157,7 @@ func runUntilIdle(t testing.TB, db *clickhouse.DB, brokers []string, group strin
 	defer cons.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	t.Cleanup(cancel) // not earlier: a late cancel can close a pooled connection (clickhouse-go batch watchdog)
-	st, err := newIngester(db, brokers, group, batch, cons).Run(ctx)
+	st, err := newIngester(t, db, brokers, group, batch, cons).Run(ctx)
 	if err != nil {
 		t.Fatalf("ingest: %v", err)
 	}
@@ -246,74 +251,124 @@ func TestIngestEndToEnd(t *testing.T) {
 	}
 }
 
+// TestIngestRestartAfterCancel stops a run mid-stream by cancelling its
+// context: Run returns nil or context.Canceled having committed part of
+// the stream, and a second run completes it exactly.
 func TestIngestRestartAfterCancel(t *testing.T) {
 	db, _, brokers := setup(t)
 	s := buildScenario(t, 3000, 30)
 	publish(t, brokers, s.msgs)
-	// First run is cancelled mid-stream, after a batch or two.
 	cons := consumer(t, brokers, "restart")
 	ctx, cancel := context.WithCancel(context.Background())
-	in := newIngester(db, brokers, "restart", 300, cons)
-	done := make(chan ingest.Stats)
-	go func() { st, _ := in.Run(ctx); done <- st }()
-	for in.Stats().Batches < 2 {
-		time.Sleep(5 * time.Millisecond)
+	in := newIngester(t, db, brokers, "restart", 300, cons)
+	type outcome struct {
+		st  ingest.Stats
+		err error
 	}
+	done := make(chan outcome, 1)
+	go func() { st, err := in.Run(ctx); done <- outcome{st, err} }()
+	waitFor(t, "two batches", func() bool { return in.Stats().Batches >= 2 })
 	cancel()
-	first := <-done
+	var first outcome
+	select {
+	case first = <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("Run did not return within a minute of the cancel")
+	}
 	cons.Close()
-	if first.Messages >= len(s.msgs) {
-		t.Fatalf("first run consumed everything (%d); the test needs a mid-stream stop", first.Messages)
+	if first.err != nil && !errors.Is(first.err, context.Canceled) {
+		t.Fatalf("cancelled run returned %v; want nil or context.Canceled", first.err)
+	}
+	if first.st.Messages <= 0 || first.st.Messages >= len(s.msgs) {
+		t.Fatalf("first run committed %d of %d messages; the test needs a mid-stream stop", first.st.Messages, len(s.msgs))
 	}
 	runUntilIdle(t, db, brokers, "restart", 300)
 	checkFinal(t, db, s)
 }
 
 // TestIngestRestartAfterKill kills the burdenwatch process with SIGKILL
-// while it ingests and checks that a restart reaches the same final state.
+// once it has written some but not all events (the kill is retried on a
+// fresh database when it lands too late), and checks that a restart
+// reaches the same final state. It logs the time from the restart to the
+// restarted process's first flush.
 func TestIngestRestartAfterKill(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("needs a process to kill")
 	}
-	db, dsn, brokers := setup(t)
 	s := buildScenario(t, 20000, 40)
+	b := testenv.Broker(t, topic, "")
+	brokers := []string{b.Addr()}
 	publish(t, brokers, s.msgs)
 	bin := filepath.Join(t.TempDir(), "burdenwatch")
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/burdenwatch").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	args := []string{"ingest", "--brokers", brokers[0], "--topic", topic, "--group", "kill", "--clickhouse", dsn,
-		"--batch-size", "1000", "--flush-interval", "100ms", "--until-idle", "--idle-timeout", "1s"}
+	for attempt := 1; ; attempt++ {
+		db, dsn := testenv.ClickHouse(t)
+		if err := db.LoadReferenceData(context.Background(), points(), "test"); err != nil {
+			t.Fatal(err)
+		}
+		args := []string{"ingest", "--brokers", brokers[0], "--topic", topic, "--group", fmt.Sprintf("kill-%d", attempt),
+			"--clickhouse", dsn, "--batch-size", "1000", "--flush-interval", "100ms", "--until-idle", "--idle-timeout", "1s"}
+		partial, written := killMidway(t, bin, args, db)
+		if partial == 0 || partial >= uint64(s.valid) {
+			if attempt == 3 {
+				t.Fatalf("three kills landed with %d of %d events written; want some but not all", partial, s.valid)
+			}
+			t.Logf("attempt %d: kill landed with %d of %d events written; retrying", attempt, partial, s.valid)
+			continue
+		}
+		restart := exec.Command(bin, args...)
+		var out strings.Builder
+		restart.Stdout, restart.Stderr = &out, &out
+		t0 := time.Now()
+		if err := restart.Start(); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the restarted process's first flush", func() bool { return countEvents(t, db) > written })
+		t.Logf("killed with %d of %d events written; restart to first flush: %s", partial, s.valid, time.Since(t0).Round(time.Millisecond))
+		if err := restart.Wait(); err != nil {
+			t.Fatalf("restart: %v\n%s", err, out.String())
+		}
+		checkFinal(t, db, s)
+		return
+	}
+}
+
+// killMidway starts bin, kills it with SIGKILL as soon as it has written
+// events, and returns the distinct events and the rows then in the table.
+func killMidway(t *testing.T, bin string, args []string, db *clickhouse.DB) (distinct, rows uint64) {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Kill once some, but not all, events are in ClickHouse.
 	deadline := time.Now().Add(60 * time.Second)
-	for {
-		var n uint64
-		_ = db.Conn().QueryRow(context.Background(), "SELECT count() FROM events").Scan(&n)
-		if n > 0 {
-			break
-		}
+	for countEvents(t, db) == 0 {
 		if time.Now().After(deadline) {
-			cmd.Process.Kill()
+			_ = cmd.Process.Kill()
 			t.Fatal("ingest wrote nothing within 60s")
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
-	var partial uint64
-	_ = db.Conn().QueryRow(context.Background(), "SELECT count() FROM events FINAL").Scan(&partial)
-	if int(partial) >= s.valid {
-		t.Logf("note: the killed run had already written all %d events", partial)
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
 	}
-	out, err := exec.Command(bin, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("restart: %v\n%s", err, out)
+	_ = cmd.Wait() // "signal: killed"
+	// An insert the process had sent may still land: wait until the
+	// table stops growing.
+	for n := countEvents(t, db); ; {
+		time.Sleep(300 * time.Millisecond)
+		m := countEvents(t, db)
+		if m == n {
+			break
+		}
+		n = m
 	}
-	checkFinal(t, db, s)
+	if err := db.Conn().QueryRow(context.Background(), "SELECT uniqExact(event_id), count() FROM events").Scan(&distinct, &rows); err != nil {
+		t.Fatal(err)
+	}
+	return distinct, rows
 }
 
 // TestLagIsZeroAfterRun checks that offsets are committed for every
@@ -328,10 +383,15 @@ func TestLagIsZeroAfterRun(t *testing.T) {
 		t.Errorf("lag after run = %d, %v; want 0", lag, err)
 	}
 	parts := map[int32]bool{}
-	rows, _ := db.Conn().Query(context.Background(), "SELECT DISTINCT kafka_partition FROM events")
+	rows, err := db.Conn().Query(context.Background(), "SELECT DISTINCT kafka_partition FROM events")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for rows.Next() {
 		var p int32
-		_ = rows.Scan(&p)
+		if err := rows.Scan(&p); err != nil {
+			t.Fatal(err)
+		}
 		parts[p] = true
 	}
 	rows.Close()

@@ -160,7 +160,7 @@ func TestIngestRidesOutClickHouseOutage(t *testing.T) {
 	half := len(s.msgs) / 2
 	publish(t, brokers, s.msgs[:half])
 	reg := prometheus.NewRegistry()
-	cfg := ingestConfig(db, brokers, "ch-outage", 500)
+	cfg := ingestConfig(t, db, brokers, "ch-outage", 500)
 	cfg.Registerer, cfg.MaxOutage = reg, 3*outage
 	cons := consumer(t, brokers, "ch-outage")
 	defer cons.Close()
@@ -203,7 +203,7 @@ func TestIngestGivesUpAfterMaxOutage(t *testing.T) {
 	s := buildScenario(t, 500, 5)
 	publish(t, brokers, s.msgs)
 	px.cut()
-	cfg := ingestConfig(db, brokers, "max-outage", 100)
+	cfg := ingestConfig(t, db, brokers, "max-outage", 100)
 	cfg.MaxOutage = 2 * time.Second
 	cons := consumer(t, brokers, "max-outage")
 	defer cons.Close()
@@ -236,7 +236,7 @@ func TestIngestRidesOutBrokerRestart(t *testing.T) {
 	s := buildScenario(t, 6000, 30)
 	half := len(s.msgs) / 2
 	publish(t, brokers, s.msgs[:half])
-	cfg := ingestConfig(db, brokers, "broker-outage", 500)
+	cfg := ingestConfig(t, db, brokers, "broker-outage", 500)
 	cfg.MaxOutage = 3 * outage
 	cfg.Health = ingest.NewHealth(cfg.Log, nil)
 	cons, err := kafka.NewConsumer(kafka.ConsumerConfig{Brokers: brokers, Topic: topic, Group: "broker-outage",
@@ -281,7 +281,7 @@ func TestRejectedBatchIsNotCommitted(t *testing.T) {
 		t.Fatal(err)
 	}
 	cons := consumer(t, brokers, "rejected")
-	_, err := newIngester(db, brokers, "rejected", 100, cons).Run(ctx)
+	_, err := newIngester(t, db, brokers, "rejected", 100, cons).Run(ctx)
 	cons.Close()
 	if err == nil || !strings.Contains(err.Error(), "pages") {
 		t.Fatalf("Run with a broken events table = %v; want an error naming the column", err)

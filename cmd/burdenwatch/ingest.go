@@ -9,18 +9,22 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	bw "github.com/burdenwatch/burdenwatch"
 	"github.com/burdenwatch/burdenwatch/clickhouse"
 	"github.com/burdenwatch/burdenwatch/ingest"
 	"github.com/burdenwatch/burdenwatch/kafka"
+	"github.com/burdenwatch/burdenwatch/metrics"
 )
 
 func ingestCommand(a *app) *cobra.Command {
-	cfg := ingest.Config{BatchSize: 100000, FlushInterval: time.Second, Workers: 2, IdleTimeout: 2 * time.Second}
+	cfg := ingest.Config{BatchSize: 100000, FlushInterval: time.Second, Workers: 2, IdleTimeout: 2 * time.Second,
+		MaxMessageBytes: ingest.DefaultMaxMessageBytes, MaxOutage: ingest.DefaultMaxOutage}
 	var brokers string
 	var ch clickhouseFlags
 	var cluster clusterFlags
+	var ko ingestKafkaFlags
 	cmd := &cobra.Command{
 		Use:   "ingest",
 		Short: "从 Kafka 读取负担事件写入 ClickHouse（无效消息进入死信表并注明原因）",
@@ -30,7 +34,7 @@ func ingestCommand(a *app) *cobra.Command {
 			"  burdenwatch ingest --brokers kafka-1:9092,kafka-2:9092 --clickhouse clickhouse://default@db1:9000/burdenwatch",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runIngest(cmd.Context(), a, cfg, splitList(brokers), &ch, &cluster)
+			return runIngest(cmd.Context(), a, cfg, splitList(brokers), &ch, &cluster, ko)
 		},
 	}
 	fs := cmd.Flags()
@@ -44,11 +48,56 @@ func ingestCommand(a *app) *cobra.Command {
 	fs.IntVar(&cfg.BatchSize, "batch-size", cfg.BatchSize, "每批最多消息数")
 	fs.DurationVar(&cfg.FlushInterval, "flush-interval", cfg.FlushInterval, "每批最长等待时间")
 	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "并行解析线程数")
+	ko.register(fs, &cfg)
 	return cmd
 }
 
-func runIngest(ctx context.Context, a *app, cfg ingest.Config, brokers []string, ch *clickhouseFlags, cluster *clusterFlags) error {
-	db, err := ch.open(ctx, false)
+// ingestKafkaFlags are the ingest flags for memory, outages, the consumer
+// group session and metrics.
+type ingestKafkaFlags struct {
+	budgetMiB      int
+	sessionTimeout time.Duration
+	instanceID     string
+	metricsListen  string
+}
+
+func (k *ingestKafkaFlags) register(fs *pflag.FlagSet, cfg *ingest.Config) {
+	k.budgetMiB, k.sessionTimeout = ingest.DefaultMemoryBudget>>20, 6*time.Second
+	fs.IntVar(&k.budgetMiB, "memory-budget-mib", k.budgetMiB, "已读取但尚未写入的消息最多占用的内存（MiB），达到后暂停读取")
+	fs.IntVar(&cfg.MaxMessageBytes, "max-message-bytes", cfg.MaxMessageBytes, "单条消息最大字节数，超过的整条进入死信表（原因 message_too_large）")
+	fs.DurationVar(&cfg.MaxOutage, "max-outage", cfg.MaxOutage, "与 --until-idle 一起：ClickHouse 或 Kafka 连续不可达超过这么久就报错退出（不带 --until-idle 时一直重试）")
+	fs.DurationVar(&k.sessionTimeout, "session-timeout", k.sessionTimeout, "消费组会话超时：进程崩溃后多久重新分配其分区（须在 Kafka 的 group.min/max.session.timeout.ms 之间；开发 broker 允许 1s）")
+	fs.StringVar(&k.instanceID, "instance-id", "", "静态组成员 ID（KIP-345）：同一 ID 重启后立即取回分区；每个运行中的进程必须不同")
+	fs.StringVar(&k.metricsListen, "metrics-listen", "", "在此地址提供 Prometheus 指标 /metrics（例如 127.0.0.1:9464；空为不提供）")
+}
+
+// start prepares cfg's memory budget, metrics and health from the flags.
+func (k ingestKafkaFlags) start(ctx context.Context, a *app, cfg *ingest.Config) (limit time.Duration) {
+	cfg.MemoryBudget = int64(k.budgetMiB) << 20
+	if k.metricsListen != "" {
+		reg := metrics.NewRegistry()
+		cfg.Registerer = reg
+		go func() {
+			if err := metrics.Serve(ctx, k.metricsListen, reg, a.log); err != nil {
+				a.log.Error("metrics server stopped", "err", err)
+			}
+		}()
+	}
+	cfg.Health = ingest.NewHealth(a.log, cfg.Registerer)
+	if cfg.UntilIdle {
+		return cfg.MaxOutage
+	}
+	return 0
+}
+
+func runIngest(ctx context.Context, a *app, cfg ingest.Config, brokers []string, ch *clickhouseFlags, cluster *clusterFlags, ko ingestKafkaFlags) error {
+	limit := ko.start(ctx, a, &cfg)
+	// Services that are not there yet are waited for, like outages later.
+	var db *clickhouse.DB
+	err := cfg.Health.Await(ctx, ingest.ServiceClickHouse, limit, clickhouse.Transient, func(ctx context.Context) (err error) {
+		db, err = ch.open(ctx, false)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -58,11 +107,15 @@ func runIngest(ctx context.Context, a *app, cfg ingest.Config, brokers []string,
 		return err
 	}
 	defer closeStore()
-	if err := kafka.Ping(ctx, brokers); err != nil {
+	if err := cfg.Health.Await(ctx, ingest.ServiceKafka, limit, func(error) bool { return true },
+		func(ctx context.Context) error { return kafka.Ping(ctx, brokers) }); err != nil {
 		return err
 	}
-	points, err := db.ObservationPoints(ctx)
-	if err != nil {
+	var points map[string]bw.ObservationPoint
+	if err := cfg.Health.Await(ctx, ingest.ServiceClickHouse, limit, clickhouse.Transient, func(ctx context.Context) (err error) {
+		points, err = db.ObservationPoints(ctx)
+		return err
+	}); err != nil {
 		return err
 	}
 	if len(points) == 0 {
@@ -71,7 +124,8 @@ func runIngest(ctx context.Context, a *app, cfg ingest.Config, brokers []string,
 	var current atomic.Pointer[map[string]bw.ObservationPoint]
 	current.Store(&points)
 	go refreshPoints(ctx, a, db, &current)
-	cons, err := kafka.NewConsumer(kafka.ConsumerConfig{Brokers: brokers, Topic: cfg.Topic, Group: cfg.Group, Log: a.log})
+	cons, err := kafka.NewConsumer(kafka.ConsumerConfig{Brokers: brokers, Topic: cfg.Topic, Group: cfg.Group, Log: a.log,
+		SessionTimeout: ko.sessionTimeout, InstanceID: ko.instanceID, OnConnect: cfg.Health.KafkaConnect})
 	if err != nil {
 		return err
 	}
