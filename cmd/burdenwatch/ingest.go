@@ -13,6 +13,7 @@ import (
 
 	bw "github.com/burdenwatch/burdenwatch"
 	"github.com/burdenwatch/burdenwatch/clickhouse"
+	"github.com/burdenwatch/burdenwatch/config"
 	"github.com/burdenwatch/burdenwatch/ingest"
 	"github.com/burdenwatch/burdenwatch/kafka"
 	"github.com/burdenwatch/burdenwatch/metrics"
@@ -69,6 +70,7 @@ func (k *ingestKafkaFlags) register(fs *pflag.FlagSet, cfg *ingest.Config) {
 	fs.DurationVar(&k.sessionTimeout, "session-timeout", k.sessionTimeout, "消费组会话超时：进程崩溃后多久重新分配其分区（须在 Kafka 的 group.min/max.session.timeout.ms 之间；开发 broker 允许 1s）")
 	fs.StringVar(&k.instanceID, "instance-id", "", "静态组成员 ID（KIP-345）：同一 ID 重启后立即取回分区；每个运行中的进程必须不同")
 	fs.StringVar(&k.metricsListen, "metrics-listen", "", "在此地址提供 Prometheus 指标 /metrics（例如 127.0.0.1:9464；空为不提供）")
+	config.Local(fs, "metrics-listen", "instance-id") // per process: transform --follow and serve have their own
 }
 
 // start prepares cfg's memory budget, metrics and health from the flags.
