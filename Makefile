@@ -5,7 +5,7 @@ export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
 BIN := bin/burdenwatch
 
-.PHONY: all build run test unit fuzz bench setup services tools stop clean vet
+.PHONY: all build run test unit fuzz bench setup services tools stop clean vet cluster cluster-run test-cluster bench-cluster
 
 all: build
 
@@ -45,7 +45,26 @@ test: setup vet unit fuzz
 bench: services
 	deploy/bench.sh
 
+# The local cluster (docs/cluster.md): ZooKeeper, ClickHouse 2 shards x 2
+# replicas, 3 brokers with a 6-partition topic (deploy/cluster.sh).
+cluster: build
+	deploy/cluster.sh start
+
+# `make run`'s job on the local cluster, with the same summary.
+cluster-run: cluster tools
+	deploy/cluster/run.sh
+
+# The cluster suite: one simulated province through one server and through
+# the cluster (clean, a replica SIGKILLed, an ingest instance SIGKILLed).
+test-cluster: services cluster
+	BURDENWATCH_TEST_CLUSTER=clickhouse://default:@127.0.0.1:19101/ $(GO) test -count=1 -timeout 15m -v ./internal/clustertest/
+
+# Ingest with 1, 2, 3 instances and transform on the cluster beside one server.
+bench-cluster: services cluster
+	deploy/cluster/bench.sh
+
 stop:
+	-deploy/cluster.sh stop
 	-deploy/broker.sh stop
 	-deploy/clickhouse.sh stop
 

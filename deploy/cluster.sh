@@ -27,7 +27,7 @@
 #   BURDENWATCH_VAR           state dir (default <repo>/var); everything in
 #                             $BURDENWATCH_VAR/cluster
 #   BURDENWATCH_CLUSTER       cluster name in remote_servers (burdenwatch)
-#   BURDENWATCH_CLUSTER_TOPIC topic created with 6 partitions (burden-events)
+#   BURDENWATCH_CLUSTER_TOPIC topic created with 6 partitions (burden.events)
 #   BURDENWATCH_BIN           the burdenwatch binary (<repo>/bin/burdenwatch)
 #   BURDENWATCH_CLUSTER_NO_BROKER=1  do not start the broker
 set -euo pipefail
@@ -38,7 +38,7 @@ TEMPLATE_DIR="$SCRIPT_DIR/cluster"
 VAR_DIR=${BURDENWATCH_VAR:-$REPO_DIR/var}
 DIR="$VAR_DIR/cluster"
 CLUSTER=${BURDENWATCH_CLUSTER:-burdenwatch}
-TOPIC=${BURDENWATCH_CLUSTER_TOPIC:-burden-events}
+TOPIC=${BURDENWATCH_CLUSTER_TOPIC:-burden.events}
 BIN=${BURDENWATCH_BIN:-$REPO_DIR/bin/burdenwatch}
 
 ZK_PORT=12181
@@ -290,14 +290,8 @@ cmd_pid() {
 }
 
 cmd_env() {
-	local n addrs=()
-	for n in "${NODES[@]}"; do addrs+=("127.0.0.1:$(tcp_port "$n")"); done
 	echo "export BURDENWATCH_CLUSTER=$CLUSTER"
-	echo "export BURDENWATCH_CLUSTER_NODES=$(
-		IFS=,
-		echo "${addrs[*]}"
-	)"
-	echo "export BURDENWATCH_CLICKHOUSE=clickhouse://127.0.0.1:$(tcp_port 1)/burdenwatch"
+	echo "export BURDENWATCH_CLICKHOUSE='clickhouse://default:@127.0.0.1:$(tcp_port 1)/burdenwatch?http_port=$(http_port 1)'"
 	echo "export BURDENWATCH_BROKERS=$BROKER_LISTEN"
 	echo "export BURDENWATCH_TOPIC=$TOPIC"
 }
