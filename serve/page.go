@@ -24,6 +24,17 @@ var checkNames = map[string]string{
 	CheckVisitCap: "频次限制", CheckNoMeetingMonth: "无会月", CheckExempt: "免督查", CheckCrowding: "扎堆提示",
 }
 
+// CheckName is the Chinese name of check id (e.g. 频次限制 for visit_cap).
+func CheckName(id string) string { return checkNames[id] }
+
+// VerdictText is the Chinese verdict shown to the unit.
+func VerdictText(v bw.Verdict) string {
+	if v == bw.VerdictAccept {
+		return "可以接受"
+	}
+	return "可不予配合"
+}
+
 // pageRenderer renders the phone page.
 type pageRenderer struct{ t *template.Template }
 

@@ -42,9 +42,7 @@ func (ix *Index) Samples(loc *time.Location) map[bw.Verdict]Sample {
 // sampleEntry tries the units of entry e and reports whether both
 // verdicts (the refusal by visit cap) have been found.
 func (ix *Index) sampleEntry(ref *Reference, e *bw.InspectionCode, loc *time.Location, out map[bw.Verdict]Sample) bool {
-	from := time.Date(e.ValidFrom.Year(), e.ValidFrom.Month(), e.ValidFrom.Day(), 10, 0, 0, 0, loc)
-	days := int(e.ValidTo.Sub(e.ValidFrom).Hours() / 24)
-	at := from.AddDate(0, 0, days/2)
+	at := sampleTime(e, loc)
 	counties := e.Counties
 	if len(counties) == 0 {
 		for c, p := range ref.points {
@@ -86,4 +84,52 @@ func check(a Answer, id string) Check {
 		}
 	}
 	return Check{}
+}
+
+// SampleQueries returns up to n verify queries over the registry's codes
+// and the units seen in events (round-robin over codes), each at the
+// middle of its code's validity, with their answers: load for benchmarks.
+func (ix *Index) SampleQueries(loc *time.Location, n int) []Sample {
+	ref := ix.Reference()
+	codes := make([]string, 0, len(ref.codes))
+	for c := range ref.codes {
+		codes = append(codes, c)
+	}
+	sort.Strings(codes)
+	var per [][]Query
+	for _, code := range codes {
+		for _, e := range ref.codes[code] {
+			at := sampleTime(e, loc)
+			var qs []Query
+			for _, county := range e.Counties {
+				for _, u := range ix.Units(county) {
+					qs = append(qs, Query{Code: e.Code, Unit: u, At: at})
+				}
+			}
+			if len(qs) > 0 {
+				per = append(per, qs)
+			}
+		}
+	}
+	var out []Sample
+	for i := 0; len(out) < n; i++ {
+		added := false
+		for _, qs := range per {
+			if i < len(qs) && len(out) < n {
+				out = append(out, Sample{Query: qs[i], Answer: ix.Verify(qs[i])})
+				added = true
+			}
+		}
+		if !added {
+			break
+		}
+	}
+	return out
+}
+
+// sampleTime is 10:00 on the middle day of the code's validity.
+func sampleTime(e *bw.InspectionCode, loc *time.Location) time.Time {
+	from := time.Date(e.ValidFrom.Year(), e.ValidFrom.Month(), e.ValidFrom.Day(), 10, 0, 0, 0, loc)
+	days := int(e.ValidTo.Sub(e.ValidFrom).Hours() / 24)
+	return from.AddDate(0, 0, days/2)
 }

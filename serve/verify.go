@@ -326,7 +326,7 @@ func (v *verifier) target() Check {
 	if len(v.entry.Counties) == 0 {
 		ok := v.entry.ProvinceCode == "" || v.entry.ProvinceCode == v.point.ProvinceCode
 		if ok {
-			return refuse(CheckTarget, true, "该编码未限定督查对象县，本单位所在县 "+v.countyName()+" 在其省份范围内", cite)
+			return refuse(CheckTarget, true, "该编码未限定督查对象县，本单位所在县 "+v.countyName()+"在其省份范围内", cite)
 		}
 		return refuse(CheckTarget, false, fmt.Sprintf("该编码登记于省份 %s，本单位所在县 %s 属省份 %s，不在督查对象范围内",
 			v.entry.ProvinceCode, v.countyName(), v.point.ProvinceCode), cite)
@@ -334,10 +334,10 @@ func (v *verifier) target() Check {
 	list := strings.Join(v.entry.Counties, "、")
 	for _, c := range v.entry.Counties {
 		if c == county {
-			return refuse(CheckTarget, true, "本单位所在县 "+v.countyName()+" 在该编码的督查对象县（"+list+"）之中", cite)
+			return refuse(CheckTarget, true, "本单位所在县 "+v.countyName()+"在该编码的督查对象县（"+list+"）之中", cite)
 		}
 	}
-	return refuse(CheckTarget, false, "本单位所在县 "+v.countyName()+" 不在该编码的督查对象县（"+list+"）之中", cite)
+	return refuse(CheckTarget, false, "本单位所在县 "+v.countyName()+"不在该编码的督查对象县（"+list+"）之中", cite)
 }
 
 func (v *verifier) planned() Check {
@@ -424,9 +424,9 @@ func (v *verifier) exempt() Check {
 		return refuse(CheckExempt, true, "该项目为"+categoryName(v.item.Category)+"，不是综合性督查，不涉及免督查", cite)
 	}
 	if exempt {
-		return refuse(CheckExempt, false, fmt.Sprintf("本单位所在县 %s %s 年度免于综合性督查（%s）", v.countyName(), y, reason), cite)
+		return refuse(CheckExempt, false, fmt.Sprintf("本单位所在县 %s%s 年度免于综合性督查（%s）", v.countyName(), y, reason), cite)
 	}
-	return refuse(CheckExempt, true, fmt.Sprintf("综合性督查；本单位所在县 %s 不在 %s 年度免督查名单中", v.countyName(), y), cite)
+	return refuse(CheckExempt, true, fmt.Sprintf("综合性督查；本单位所在县 %s不在 %s 年度免督查名单中", v.countyName(), y), cite)
 }
 
 func categoryName(c string) string {
@@ -463,7 +463,7 @@ func (v *verifier) crowding() Check {
 		}
 	}
 	okk := len(issuers) < k-1
-	reason := fmt.Sprintf("前 %d 天内其他 %d 个单位到本县 %s 实地督查检查 %d 次", d, len(issuers), v.countyName(), n)
+	reason := fmt.Sprintf("前 %d 天内其他 %d 个单位到本县 %s实地督查检查 %d 次", d, len(issuers), v.countyName(), n)
 	if okk {
 		reason += fmt.Sprintf("，未达扎堆提示线（%d 个单位）", k-1)
 	} else {

@@ -65,6 +65,7 @@ func codesQRCommand(a *app) *cobra.Command {
 func codesVerifyCommand(a *app) *cobra.Command {
 	var ch clickhouseFlags
 	var unit, at, packDir string
+	var asJSON bool
 	packDir = defaultRulePacks
 	cmd := &cobra.Command{
 		Use:     "verify 督查编码",
@@ -81,7 +82,11 @@ func codesVerifyCommand(a *app) *cobra.Command {
 				return usageErrorf("%w", err)
 			}
 			ans := ix.Verify(q)
-			return printJSON(a, ans)
+			if asJSON {
+				return printJSON(a, ans)
+			}
+			printAnswer(a, &ans)
+			return nil
 		},
 	}
 	fs := cmd.Flags()
@@ -89,11 +94,13 @@ func codesVerifyCommand(a *app) *cobra.Command {
 	fs.StringVar(&unit, "unit", "", "被督查单位代码（6 位县级，9/12 位乡镇、村）")
 	fs.StringVar(&at, "at", "", "核验时间（RFC 3339，默认当前时间）")
 	fs.StringVar(&packDir, "rule-packs", packDir, "规则包`目录`")
+	fs.BoolVar(&asJSON, "json", false, "输出 JSON（与 /api/v1/verify 相同）")
 	return cmd
 }
 
 func codesSampleCommand(a *app) *cobra.Command {
 	var ch clickhouseFlags
+	var count int
 	packDir := defaultRulePacks
 	cmd := &cobra.Command{
 		Use:   "sample",
@@ -107,20 +114,29 @@ func codesSampleCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s := ix.Samples(bw.Location())
-			if len(s) == 0 {
+			var list []serve.Sample
+			if count > 0 {
+				list = ix.SampleQueries(bw.Location(), count)
+			} else {
+				s := ix.Samples(bw.Location())
+				for _, v := range []bw.Verdict{bw.VerdictAccept, bw.VerdictMayRefuse} {
+					if x, ok := s[v]; ok {
+						list = append(list, x)
+					}
+				}
+			}
+			if len(list) == 0 {
 				return fmt.Errorf("赋码清单为空或没有督查事件：先导入参考数据（refdata load）并接入事件（ingest）")
 			}
-			for _, v := range []bw.Verdict{bw.VerdictAccept, bw.VerdictMayRefuse} {
-				if x, ok := s[v]; ok {
-					fmt.Fprintf(a.stdout, "%s\t%s\t%s\t%s\n", v, x.Query.Code, x.Query.Unit, x.Query.At.Format(time.RFC3339))
-				}
+			for _, x := range list {
+				fmt.Fprintf(a.stdout, "%s\t%s\t%s\t%s\n", x.Answer.Verdict, x.Query.Code, x.Query.Unit, x.Query.At.Format(time.RFC3339))
 			}
 			return nil
 		},
 	}
 	ch.register(cmd.Flags())
 	cmd.Flags().StringVar(&packDir, "rule-packs", packDir, "规则包`目录`")
+	cmd.Flags().IntVar(&count, "count", 0, "改为输出最多这么多条核验查询（各编码轮流，供压力测试用）")
 	return cmd
 }
 
@@ -151,4 +167,35 @@ func printJSON(a *app, v any) error {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// printAnswer writes a verify answer for a person: the verdict, the code
+// and unit, and each check with its reason.
+func printAnswer(a *app, ans *serve.Answer) {
+	fmt.Fprintf(a.stdout, "核验结论：%s（%s）\n", serve.VerdictText(ans.Verdict), ans.Verdict)
+	if c := ans.Code; c != nil {
+		issuer := c.IssuerCode
+		if c.IssuerName != "" {
+			issuer = c.IssuerName + "（" + c.IssuerCode + "）"
+		}
+		fmt.Fprintf(a.stdout, "督查编码 %s：%s；督查单位 %s；计划项目 %s；有效期 %s 至 %s\n",
+			c.Code, c.Title, issuer, c.PlanCode, c.ValidFrom, c.ValidTo)
+	}
+	fmt.Fprintf(a.stdout, "核验单位 %s（%s），核验时间 %s，本年已到本单位 %d 次", ans.Unit.Code, ans.Unit.CountyName, ans.At, ans.Visits.Made)
+	if ans.Visits.Cap != nil {
+		fmt.Fprintf(a.stdout, "（上限 %d 次）", *ans.Visits.Cap)
+	}
+	fmt.Fprintln(a.stdout)
+	for _, c := range ans.Checks {
+		mark := "✓"
+		switch {
+		case c.Skipped:
+			mark = "–"
+		case !c.OK && c.Refuse:
+			mark = "✗"
+		case !c.OK:
+			mark = "!"
+		}
+		fmt.Fprintf(a.stdout, "  %s %-16s %s：%s\n", mark, c.ID, serve.CheckName(c.ID), c.Reason)
+	}
 }
