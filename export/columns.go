@@ -3,12 +3,11 @@ package export
 // column documents one exported column and says where it comes from.
 type column struct {
 	name string // Parquet column name, and the ClickHouse result name
-	// expr is the ClickHouse expression selected AS name: empty selects
-	// the column of the same name, "-" means the value is computed in Go.
-	expr   string
-	zh, en string // meaning
-	unit   string
-	redact bool // left out by --redact (names and free text)
+	// computed says the value is computed in Go, not read.
+	computed bool
+	zh, en   string // meaning
+	unit     string
+	redact   bool // left out by --redact (names and free text)
 }
 
 // tableDoc describes one exported table for the data dictionary.
@@ -40,7 +39,7 @@ var eventsDoc = tableDoc{
 		{name: "revision", zh: "更正版本号（取最高）", en: "correction counter (highest kept)"},
 		{name: "kind", zh: "事件类型：inspection 督查检查考核 / meeting 会议 / document 发文 / data_report 填表", en: "event kind: inspection, meeting, document, data_report"},
 		{name: "occurred_at", zh: "负担发生时间（督查开始、会议开始、收文、下发报表）", en: "when the burden landed (inspection start, meeting start, document received, form issued)", unit: unitTime},
-		{name: "month", expr: "-", zh: "所属月份（北京时间），与分区目录 month= 相同", en: "calendar month in Asia/Shanghai, same as the month= partition", unit: unitMonth},
+		{name: "month", computed: true, zh: "所属月份（北京时间），与分区目录 month= 相同", en: "calendar month in Asia/Shanghai, same as the month= partition", unit: unitMonth},
 		{name: "province_code", zh: "省级行政区划代码（2位）", en: "province code (2 digits)"},
 		{name: "county_code", zh: "承担负担的观测点县级代码（GB/T 2260，6位）", en: "observation county bearing the burden (GB/T 2260, 6 digits)"},
 		{name: "unit_code", zh: "县以下承担单位（乡镇/村）统计区划代码；落在县本级时为空值", en: "township/village statistical code below the county; null when the county itself bears it"},
@@ -83,7 +82,7 @@ var eventsDoc = tableDoc{
 		{name: "requires_supporting_docs", zh: "是否要求层层配套发文", en: "demands supporting documents (层层配套)"},
 		{name: "requires_upward_report", zh: "是否要求书面报告", en: "demands a written report back"},
 		{name: "veto_items", zh: "文件设定的一票否决事项（文字列表）", en: "one-vote veto (一票否决) items set by the document (text list)", redact: true},
-		{name: "veto_item_count", expr: "length(veto_items)", zh: "一票否决事项数", en: "number of veto items", unit: unitItems},
+		{name: "veto_item_count", zh: "一票否决事项数", en: "number of veto items", unit: unitItems},
 		{name: "pledges", zh: "要求签订的责任状数", en: "pledges (责任状) to sign", unit: unitItems},
 
 		{name: "form_id", zh: "报表标识", en: "form id"},
@@ -104,7 +103,7 @@ var indicatorsDoc = tableDoc{
 	columns: []column{
 		{name: "province_code", zh: "省级行政区划代码", en: "province code"},
 		{name: "county_code", zh: "观测点县级代码", en: "observation county code"},
-		{name: "month", expr: "-", zh: "月份（北京时间）", en: "calendar month in Asia/Shanghai", unit: unitMonth},
+		{name: "month", computed: true, zh: "月份（北京时间）", en: "calendar month in Asia/Shanghai", unit: unitMonth},
 		{name: "indicator", zh: "指标标识，如 documents、meeting_hours、burden_index", en: "indicator id, e.g. documents, meeting_hours, burden_index"},
 		{name: "value", zh: "当月值；无定义时（如分母为零、无配额）为空值", en: "value for the month; null where undefined (zero denominator, no quota)", unit: "随指标 / per indicator"},
 		{name: "ytd", zh: "年初至当月累计值；无意义时为空值", en: "year-to-date value; null where not meaningful", unit: "随指标 / per indicator"},
@@ -123,15 +122,60 @@ var ruleResultsDoc = tableDoc{
 		{name: "province_code", zh: "省级行政区划代码", en: "province code"},
 		{name: "county_code", zh: "观测点县级代码", en: "observation county code"},
 		{name: "year", zh: "年度", en: "year"},
-		{name: "month", expr: "-", zh: "结果所属月份（首次超限的月份）", en: "month of the result (when the limit was first crossed)", unit: unitMonth},
+		{name: "month", computed: true, zh: "结果所属月份（首次超限的月份）", en: "month of the result (when the limit was first crossed)", unit: unitMonth},
 		{name: "issuer_code", zh: "发起机关代码；范围不属于单一机关时为空值", en: "issuing body; null when the scope has no single issuer"},
 		{name: "issuer_name", zh: "发起机关名称", en: "name of the issuing body", redact: true},
 		{name: "scope", zh: "范围键，如 issuer=X;county=Y;year=2025", en: "scope key, e.g. issuer=X;county=Y;year=2025"},
 		{name: "value", zh: "实测值", en: "measured value", unit: "随规则 / per rule"},
 		{name: "limit", zh: "限值", en: "limit", unit: "随规则 / per rule"},
 		{name: "event_ids", zh: "作为证据的事件 event_id 列表", en: "event_ids of the evidence"},
-		{name: "event_count", expr: "length(event_ids)", zh: "证据事件数", en: "number of evidence events", unit: unitCount},
+		{name: "event_count", zh: "证据事件数", en: "number of evidence events", unit: unitCount},
 		{name: "citation", zh: "依据（文件与条款）", en: "citation (regulation and clause)"},
 		{name: "computed_at", zh: "计算时间", en: "when it was computed", unit: unitTime},
+	},
+}
+
+// alertsDoc is the alerts table (SPEC §8.5): one row per threshold
+// crossing.
+var alertsDoc = tableDoc{
+	name: "alerts",
+	zh:   "预警：每个县 × 年度 × 范围 × 级别的首次越线一行",
+	en:   "Early warnings: one row per first threshold crossing of a county, year, scope and level",
+	columns: []column{
+		{name: "alert_id", zh: "预警标识（县/年度/范围/级别）", en: "alert id (county/year/scope/level)"},
+		{name: "level", zh: "级别：notice 接近限值 / breach 超过限值", en: "level: notice (near the limit), breach (over it)"},
+		{name: "province_code", zh: "省级行政区划代码", en: "province code"},
+		{name: "county_code", zh: "观测点县级代码", en: "observation county code"},
+		{name: "year", zh: "年度", en: "year"},
+		{name: "month", computed: true, zh: "首次越线的月份（北京时间）", en: "month the threshold was first crossed (Asia/Shanghai)", unit: unitMonth},
+		{name: "scope", zh: "范围，如 documents.quota、visit_cap:<机关>:<计划>:<单位>", en: "scope, e.g. documents.quota, visit_cap:<issuer>:<plan>:<unit>"},
+		{name: "value", zh: "越线当月的值", en: "value in the month of the crossing", unit: "随范围 / per scope"},
+		{name: "limit", zh: "越线当月的限值", en: "limit in the month of the crossing", unit: "随范围 / per scope"},
+		{name: "projected", zh: "按当前进度推算的全年值", en: "year-end value at the current pace", unit: "随范围 / per scope"},
+		{name: "first_seen", zh: "首次发现时间", en: "when the crossing was first seen", unit: unitTime},
+	},
+}
+
+// scansDoc is the scans table (SPEC §8.3): one row per scan registration.
+var scansDoc = tableDoc{
+	name: "scans",
+	zh:   "扫码登记：每次现场扫码验证一行，含当时的核验结论",
+	en:   "Scan registrations: one row per on-site code check, with the verdict of that moment",
+	columns: []column{
+		{name: "scan_id", zh: "登记标识", en: "scan id"},
+		{name: "scanned_at", zh: "扫码时间", en: "when the code was scanned", unit: unitTime},
+		{name: "month", computed: true, zh: "扫码月份（北京时间）", en: "calendar month of the scan in Asia/Shanghai", unit: unitMonth},
+		{name: "inspection_code", zh: "所扫督查码", en: "inspection code scanned"},
+		{name: "unit_code", zh: "被督查单位代码（乡镇、村）；县级时为空值", en: "unit inspected (township, village); null at county level"},
+		{name: "county_code", zh: "观测点县级代码", en: "observation county code"},
+		{name: "province_code", zh: "省级行政区划代码", en: "province code"},
+		{name: "issuer_code", zh: "督查码登记的发起机关代码", en: "issuing body of the code's entry"},
+		{name: "plan_code", zh: "督查码登记的计划编号", en: "plan code of the code's entry"},
+		{name: "verdict", zh: "核验结论：accept 予以配合 / may_refuse 可不予配合", en: "verdict: accept, may_refuse"},
+		{name: "reasons", zh: "可不予配合的理由代码", en: "reason codes of a may_refuse verdict"},
+		{name: "accompanying", zh: "登记的陪同人数", en: "number of accompanying people registered", unit: unitPersons},
+		{name: "accompanying_names", zh: "陪同人员姓名（个人信息）", en: "names of the accompanying people (personal data)", redact: true},
+		{name: "accompanying_roles", zh: "陪同人员职务", en: "roles of the accompanying people", redact: true},
+		{name: "recorded_at", zh: "登记写入时间", en: "when the registration was recorded", unit: unitTime},
 	},
 }

@@ -1,5 +1,5 @@
 // Package export writes BurdenWatch's research dataset: the events,
-// indicators and rule results of ClickHouse as Hive-partitioned Parquet
+// indicators, rule results, alerts and scans of ClickHouse as Hive-partitioned Parquet
 // files (DIR/table=T/month=YYYY-MM/part-N.parquet, zstd), with a data
 // dictionary (DATA_DICTIONARY.md and .csv) and a manifest.json beside them.
 //
@@ -8,7 +8,9 @@
 // memory does not grow with the size of the database. The dataset is built
 // in a temporary directory next to DIR and renamed into place only when
 // complete, so a failed export leaves no partial dataset. With Redact, the
-// names and free-text columns are left out of the files, for open release.
+// names and free-text columns (and the names and roles of the people who
+// accompanied an inspection, recorded with scans) are left out of the
+// files, for open release.
 package export
 
 import (
@@ -24,7 +26,6 @@ import (
 	"reflect"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/burdenwatch/burdenwatch/clickhouse"
 )
 
@@ -101,17 +102,27 @@ func (s *Summary) Bytes() int64 {
 	return n
 }
 
+// OptionError is an invalid option: the field, its value and what is
+// wanted.
+type OptionError struct {
+	Field, Value, Want string
+}
+
+func (e *OptionError) Error() string {
+	return fmt.Sprintf("export: %s %q: want %s", e.Field, e.Value, e.Want)
+}
+
 // normalize checks opts and fills in the defaults.
 func (o *Options) normalize() error {
 	if o.Dir == "" {
-		return errors.New("export: no output directory")
+		return &OptionError{Field: "dir", Want: "an output directory"}
 	}
 	if o.Province != "" && !isProvinceCode(o.Province) {
-		return fmt.Errorf("export: province %q: want a two-digit code such as 43", o.Province)
+		return &OptionError{Field: "province", Value: o.Province, Want: "a two-digit code such as 43"}
 	}
 	if o.Month != "" {
 		if _, err := time.Parse(monthFormat, o.Month); err != nil {
-			return fmt.Errorf("export: month %q: want YYYY-MM", o.Month)
+			return &OptionError{Field: "month", Value: o.Month, Want: "YYYY-MM"}
 		}
 	}
 	if o.RowsPerFile <= 0 {
@@ -133,22 +144,23 @@ func (o *Options) normalize() error {
 type exporter struct {
 	doc   *tableDoc
 	model reflect.Type // the exported record type
-	run   func(ctx context.Context, conn driver.Conn, root string, f filter, opts *Options) (TableSummary, error)
+	run   func(ctx context.Context, db *clickhouse.DB, root string, f filter, opts *Options) (TableSummary, error)
 }
 
 func exporterOf[S, R any](t table[S, R]) exporter {
 	return exporter{
 		doc:   t.doc,
 		model: reflect.TypeFor[R](),
-		run: func(ctx context.Context, conn driver.Conn, root string, f filter, opts *Options) (TableSummary, error) {
-			return exportTable(ctx, conn, root, t, f, opts)
+		run: func(ctx context.Context, db *clickhouse.DB, root string, f filter, opts *Options) (TableSummary, error) {
+			return exportTable(ctx, db, root, t, f, opts)
 		},
 	}
 }
 
 // exporters lists the tables of the dataset in order.
 func exporters() []exporter {
-	return []exporter{exporterOf(eventsTable()), exporterOf(indicatorsTable()), exporterOf(ruleResultsTable())}
+	return []exporter{exporterOf(eventsTable()), exporterOf(indicatorsTable()), exporterOf(ruleResultsTable()),
+		exporterOf(alertsTable()), exporterOf(scansTable())}
 }
 
 // Export writes the dataset described by opts from db and returns what it
@@ -171,7 +183,7 @@ func Export(ctx context.Context, db *clickhouse.DB, opts Options) (*Summary, err
 	}
 	defer os.RemoveAll(tmp) // a no-op once renamed into place
 	sum := &Summary{Dir: dir, Redacted: opts.Redact, month: opts.Month}
-	if err := writeDataset(ctx, db.Conn(), tmp, &opts, sum); err != nil {
+	if err := writeDataset(ctx, db, tmp, &opts, sum); err != nil {
 		return nil, err
 	}
 	if err := replaceDir(tmp, dir); err != nil {
@@ -182,11 +194,11 @@ func Export(ctx context.Context, db *clickhouse.DB, opts Options) (*Summary, err
 }
 
 // writeDataset writes every table, the dictionary and the manifest under root.
-func writeDataset(ctx context.Context, conn driver.Conn, root string, opts *Options, sum *Summary) error {
+func writeDataset(ctx context.Context, db *clickhouse.DB, root string, opts *Options, sum *Summary) error {
 	f := filter{province: opts.Province, redact: opts.Redact}
 	exps := exporters()
 	for _, e := range exps {
-		ts, err := e.run(ctx, conn, root, f, opts)
+		ts, err := e.run(ctx, db, root, f, opts)
 		if err != nil {
 			return err
 		}

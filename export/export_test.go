@@ -3,6 +3,7 @@ package export
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -547,8 +548,8 @@ func TestExportAtomic(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := Export(ctx, fx.db, Options{Dir: filepath.Join(parent, "failed")})
-	if err == nil {
-		t.Fatal("export with a cancelled context succeeded")
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("export with a cancelled context: %v, want context.Canceled", err)
 	}
 	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
 		t.Errorf("failed export left %v", entries)
@@ -567,11 +568,19 @@ func TestExportAtomic(t *testing.T) {
 	if data, _ := os.ReadFile(filepath.Join(foreign, "notes.txt")); string(data) != "keep" {
 		t.Error("foreign directory was modified")
 	}
-	if _, err := Export(context.Background(), fx.db, Options{Dir: parent, Province: "4x"}); err == nil {
-		t.Error("bad province accepted")
-	}
-	if _, err := Export(context.Background(), fx.db, Options{Dir: parent, Month: "2025-13"}); err == nil {
-		t.Error("bad month accepted")
+	for _, c := range []struct {
+		opts         Options
+		field, value string
+	}{
+		{Options{Dir: parent, Province: "4x"}, "province", "4x"},
+		{Options{Dir: parent, Month: "2025-13"}, "month", "2025-13"},
+		{Options{}, "dir", ""},
+	} {
+		_, err := Export(context.Background(), fx.db, c.opts)
+		var oe *OptionError
+		if !errors.As(err, &oe) || oe.Field != c.field || oe.Value != c.value || !strings.Contains(err.Error(), c.field) {
+			t.Errorf("options %+v: error %v, want an OptionError of field %s value %q", c.opts, err, c.field, c.value)
+		}
 	}
 }
 

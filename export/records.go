@@ -278,3 +278,97 @@ func finite(v *float64) *float64 {
 	}
 	return ptr(*v)
 }
+
+// alertScan is one row of the alerts query.
+type alertScan struct {
+	AlertID      string    `ch:"alert_id"`
+	Level        string    `ch:"level"`
+	ProvinceCode string    `ch:"province_code"`
+	CountyCode   string    `ch:"county_code"`
+	Year         uint16    `ch:"year"`
+	Scope        string    `ch:"scope"`
+	Value        float64   `ch:"value"`
+	Limit        float64   `ch:"limit"`
+	Projected    float64   `ch:"projected"`
+	FirstSeen    time.Time `ch:"first_seen"`
+}
+
+// alertRecord is one row of the exported alerts table.
+type alertRecord struct {
+	AlertID      string    `parquet:"alert_id"`
+	Level        string    `parquet:"level"`
+	ProvinceCode string    `parquet:"province_code"`
+	CountyCode   string    `parquet:"county_code"`
+	Year         int32     `parquet:"year"`
+	Month        string    `parquet:"month"`
+	Scope        string    `parquet:"scope"`
+	Value        float64   `parquet:"value"`
+	Limit        float64   `parquet:"limit"`
+	Projected    float64   `parquet:"projected"`
+	FirstSeen    time.Time `parquet:"first_seen,timestamp(millisecond:utc)"`
+}
+
+// fillAlert converts a scanned alert.
+func fillAlert(r *alertRecord, s *alertScan, month string) {
+	*r = alertRecord{
+		AlertID: s.AlertID, Level: s.Level, ProvinceCode: s.ProvinceCode, CountyCode: s.CountyCode,
+		Year: int32(s.Year), Month: month, Scope: s.Scope, Value: s.Value, Limit: s.Limit,
+		Projected: s.Projected, FirstSeen: s.FirstSeen,
+	}
+}
+
+// scanScan is one row of the scans query.
+type scanScan struct {
+	ScanID         string    `ch:"scan_id"`
+	ScannedAt      time.Time `ch:"scanned_at"`
+	InspectionCode string    `ch:"inspection_code"`
+	UnitCode       string    `ch:"unit_code"`
+	CountyCode     string    `ch:"county_code"`
+	ProvinceCode   string    `ch:"province_code"`
+	IssuerCode     string    `ch:"issuer_code"`
+	PlanCode       string    `ch:"plan_code"`
+	Verdict        string    `ch:"verdict"`
+	Reasons        []string  `ch:"reasons"`
+	Accompanying   uint32    `ch:"accompanying"`
+	Names          []string  `ch:"accompanying_names"`
+	Roles          []string  `ch:"accompanying_roles"`
+	RecordedAt     time.Time `ch:"recorded_at"`
+}
+
+// scanRecord is one row of the exported scans table. The names and roles
+// of the accompanying people are personal data, left out by --redact.
+type scanRecord struct {
+	ScanID         string    `parquet:"scan_id"`
+	ScannedAt      time.Time `parquet:"scanned_at,timestamp(millisecond:utc)"`
+	Month          string    `parquet:"month"`
+	InspectionCode string    `parquet:"inspection_code"`
+	UnitCode       *string   `parquet:"unit_code,optional"`
+	CountyCode     string    `parquet:"county_code"`
+	ProvinceCode   string    `parquet:"province_code"`
+	IssuerCode     *string   `parquet:"issuer_code,optional"`
+	PlanCode       *string   `parquet:"plan_code,optional"`
+	Verdict        string    `parquet:"verdict"`
+	Reasons        []string  `parquet:"reasons,list"`
+	Accompanying   int64     `parquet:"accompanying"`
+	Names          []string  `parquet:"accompanying_names,list"`
+	Roles          []string  `parquet:"accompanying_roles,list"`
+	RecordedAt     time.Time `parquet:"recorded_at,timestamp(millisecond:utc)"`
+}
+
+// fillScan converts a scanned scan registration.
+func fillScan(r *scanRecord, s *scanScan, month string) {
+	*r = scanRecord{
+		ScanID: s.ScanID, ScannedAt: s.ScannedAt, Month: month, InspectionCode: s.InspectionCode,
+		UnitCode: nonEmpty(s.UnitCode), CountyCode: s.CountyCode, ProvinceCode: s.ProvinceCode,
+		IssuerCode: nonEmpty(s.IssuerCode), PlanCode: nonEmpty(s.PlanCode), Verdict: s.Verdict,
+		Reasons: emptyIfNil(slices.Clone(s.Reasons)), Accompanying: int64(s.Accompanying),
+		Names: emptyIfNil(slices.Clone(s.Names)), Roles: emptyIfNil(slices.Clone(s.Roles)), RecordedAt: s.RecordedAt,
+	}
+}
+
+func emptyIfNil(ss []string) []string {
+	if ss == nil {
+		return []string{}
+	}
+	return ss
+}

@@ -8,10 +8,10 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/burdenwatch/burdenwatch/clickhouse"
 )
 
 // chunkRows is how many rows are scanned before they are handed to the
@@ -19,17 +19,11 @@ import (
 // writer's current row group.
 const chunkRows = 4096
 
-// monthCount is a month that holds rows of a table.
-type monthCount struct {
-	month time.Time
-	rows  uint64
-}
-
 // tableWriter exports one table: it runs one query per month and streams
 // its rows into Hive-partitioned Parquet files under root.
 type tableWriter[S, R any] struct {
 	t       table[S, R]
-	conn    driver.Conn
+	db      *clickhouse.DB
 	root    string
 	f       filter
 	opts    *Options
@@ -38,8 +32,8 @@ type tableWriter[S, R any] struct {
 }
 
 // exportTable writes table t under root.
-func exportTable[S, R any](ctx context.Context, conn driver.Conn, root string, t table[S, R], f filter, opts *Options) (TableSummary, error) {
-	w := &tableWriter[S, R]{t: t, conn: conn, root: root, f: f, opts: opts}
+func exportTable[S, R any](ctx context.Context, db *clickhouse.DB, root string, t table[S, R], f filter, opts *Options) (TableSummary, error) {
+	w := &tableWriter[S, R]{t: t, db: db, root: root, f: f, opts: opts}
 	w.sum.Name = t.doc.name
 	w.options = writerOptions(reflect.TypeFor[R](), t.doc, f, opts)
 	months, err := w.months(ctx)
@@ -55,32 +49,23 @@ func exportTable[S, R any](ctx context.Context, conn driver.Conn, root string, t
 }
 
 // months lists the months to export, honouring Options.Month.
-func (w *tableWriter[S, R]) months(ctx context.Context) ([]monthCount, error) {
-	q := w.t.months(w.f)
-	rows, err := w.conn.Query(ctx, q.sql, q.args...)
+func (w *tableWriter[S, R]) months(ctx context.Context) ([]clickhouse.ExportMonth, error) {
+	all, err := w.db.ExportMonths(ctx, w.t.doc.name, w.f.province)
 	if err != nil {
 		return nil, fmt.Errorf("export %s: list months: %w", w.t.doc.name, err)
 	}
-	defer rows.Close()
-	var out []monthCount
-	for rows.Next() {
-		var m monthCount
-		if err := rows.Scan(&m.month, &m.rows); err != nil {
-			return nil, fmt.Errorf("export %s: list months: %w", w.t.doc.name, err)
-		}
-		if w.opts.Month == "" || m.month.Format(monthFormat) == w.opts.Month {
+	var out []clickhouse.ExportMonth
+	for _, m := range all {
+		if w.opts.Month == "" || m.Month.Format(monthFormat) == w.opts.Month {
 			out = append(out, m)
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("export %s: list months: %w", w.t.doc.name, err)
 	}
 	return out, nil
 }
 
 // month streams the rows of one month into its partition directory.
-func (w *tableWriter[S, R]) month(ctx context.Context, m monthCount) error {
-	name := m.month.Format(monthFormat)
+func (w *tableWriter[S, R]) month(ctx context.Context, m clickhouse.ExportMonth) error {
+	name := m.Month.Format(monthFormat)
 	rel := "table=" + w.t.doc.name + "/month=" + name
 	pw := &partWriter[R]{dir: filepath.Join(w.root, filepath.FromSlash(rel)), rel: rel, maxRows: int64(w.opts.RowsPerFile), options: w.options}
 	n, err := w.stream(ctx, m, name, pw)
@@ -90,9 +75,9 @@ func (w *tableWriter[S, R]) month(ctx context.Context, m monthCount) error {
 	if err != nil {
 		return fmt.Errorf("export %s, month %s: %w", w.t.doc.name, name, err)
 	}
-	if uint64(n) != m.rows {
+	if uint64(n) != m.Rows {
 		return fmt.Errorf("export %s, month %s: wrote %d rows, expected %d (data changed during the export?)",
-			w.t.doc.name, name, n, m.rows)
+			w.t.doc.name, name, n, m.Rows)
 	}
 	w.sum.Rows += n
 	w.sum.Months++
@@ -101,33 +86,29 @@ func (w *tableWriter[S, R]) month(ctx context.Context, m monthCount) error {
 	return nil
 }
 
-// stream runs the month's query and writes its rows chunk by chunk.
-func (w *tableWriter[S, R]) stream(ctx context.Context, m monthCount, name string, pw *partWriter[R]) (int64, error) {
-	q := w.t.rows(w.f, selectList(w.t.doc, w.f), m.month.Format("2006-01-02"))
-	rows, err := w.conn.Query(ctx, q.sql, q.args...)
-	if err != nil {
-		return 0, fmt.Errorf("query: %w", err)
-	}
-	defer rows.Close()
+// stream reads the month's rows and writes them chunk by chunk.
+func (w *tableWriter[S, R]) stream(ctx context.Context, m clickhouse.ExportMonth, name string, pw *partWriter[R]) (int64, error) {
 	chunk := make([]R, 0, chunkRows)
 	var total int64
 	var s S
-	for rows.Next() {
-		if err := rows.ScanStruct(&s); err != nil {
-			return total, fmt.Errorf("scan: %w", err)
+	err := w.db.ExportRows(ctx, w.t.doc.name, w.f.province, m.Month, selectList(w.t.doc, w.f), func(scan func(any) error) error {
+		if err := scan(&s); err != nil {
+			return fmt.Errorf("scan: %w", err)
 		}
 		chunk = chunk[:len(chunk)+1]
 		w.t.fill(&chunk[len(chunk)-1], &s, name)
-		if len(chunk) == cap(chunk) {
-			if err := pw.write(chunk); err != nil {
-				return total, err
-			}
-			total += int64(len(chunk))
-			chunk = chunk[:0]
+		if len(chunk) < cap(chunk) {
+			return nil
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return total, fmt.Errorf("read rows: %w", err)
+		if err := pw.write(chunk); err != nil {
+			return err
+		}
+		total += int64(len(chunk))
+		chunk = chunk[:0]
+		return nil
+	})
+	if err != nil {
+		return total, err
 	}
 	if err := pw.write(chunk); err != nil {
 		return total, err
