@@ -23,8 +23,8 @@ func (fx *fixture) insertLive(t *testing.T) {
 	seen := time.Date(2025, 3, 5, 8, 0, 0, 0, fx.loc)
 	for _, a := range []struct {
 		id, level, county, scope, month string
-		value, limit                     float64
-		version                          uint64
+		value, limit                    float64
+		version                         uint64
 	}{
 		{"430102/2025/documents.quota/notice", "notice", "430102", "documents.quota", "2025-03", 5, 6, 1},
 		{"430102/2025/documents.quota/breach", "breach", "430102", "documents.quota", "2025-03", 7, 6, 1},
