@@ -25,7 +25,7 @@ const (
 )
 
 // startBroker runs 3 embedded brokers with a 6-partition topic.
-func startBroker(t *testing.T) []string {
+func startBroker(t testing.TB) []string {
 	t.Helper()
 	b, err := broker.Start(broker.Config{Listen: "127.0.0.1:0", Topic: topic, Partitions: 6, Brokers: 3})
 	if err != nil {
