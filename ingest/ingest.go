@@ -178,6 +178,19 @@ func New(cfg Config, src Source, store Store) *Ingester {
 		freed: make(chan struct{}, 1), stats: Stats{ByKind: map[bw.Kind]int{}, ByReason: map[string]int{}}}
 }
 
+// SoftMemoryLimit is the Go runtime memory limit (debug.SetMemoryLimit)
+// that keeps an ingest process with this budget within its memory: twice
+// the budget (fetched messages and their decoded columns, the driver's copy
+// of the batch being written) and 96 MiB for the fetch buffers, clients and
+// runtime. The live heap stays well below it, so the collector does not
+// thrash; without it the heap may grow to twice the live data.
+func SoftMemoryLimit(budget int64) int64 {
+	if budget <= 0 {
+		budget = DefaultMemoryBudget
+	}
+	return 2*budget + 96<<20
+}
+
 // Ready returns nil when ClickHouse and Kafka are reachable, or why not.
 func (in *Ingester) Ready() error { return in.health.Ready() }
 

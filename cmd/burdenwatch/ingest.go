@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 	"sort"
 	"sync/atomic"
 	"time"
@@ -76,6 +78,9 @@ func (k *ingestKafkaFlags) register(fs *pflag.FlagSet, cfg *ingest.Config) {
 // start prepares cfg's memory budget, metrics and health from the flags.
 func (k ingestKafkaFlags) start(ctx context.Context, a *app, cfg *ingest.Config) (limit time.Duration) {
 	cfg.MemoryBudget = int64(k.budgetMiB) << 20
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(ingest.SoftMemoryLimit(cfg.MemoryBudget))
+	}
 	if k.metricsListen != "" {
 		reg := metrics.NewRegistry()
 		cfg.Registerer = reg

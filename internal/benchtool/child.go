@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -62,6 +63,9 @@ func runChild(ctx context.Context, o childOptions) error {
 	points, err := db.ObservationPoints(ctx)
 	if err != nil {
 		return err
+	}
+	if os.Getenv("GOMEMLIMIT") == "" { // as `burdenwatch ingest` does
+		debug.SetMemoryLimit(ingest.SoftMemoryLimit(int64(o.budgetMiB) << 20))
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()}))
 	health := ingest.NewHealth(log, nil)

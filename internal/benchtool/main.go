@@ -83,6 +83,13 @@ func run(ctx context.Context, o options) error {
 	}
 	topic := "bench." + time.Now().Format("20060102150405")
 	brokers := strings.Split(o.brokers, ",")
+	if o.rounds == 0 { // the memory measurement alone
+		big, err := bigRound(ctx, o, ref, brokers)
+		if err == nil {
+			fmt.Printf("backlog of %d × 1 MB messages: ingested in %s, peak RSS %.0f MiB\n", big.rows, big.busy.Round(time.Millisecond), big.rssMiB)
+		}
+		return err
+	}
 	msgs, flat, nValid, pubRate, err := prepare(ctx, o, brokers, topic, ref)
 	if err != nil {
 		return err
