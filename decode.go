@@ -67,6 +67,7 @@ type Decoder struct {
 	Location *time.Location
 
 	parser  fastjson.Parser
+	scanner scanner
 	checker checker
 }
 
@@ -96,11 +97,13 @@ func (d *Decoder) Decode(raw []byte) (Event, error) {
 	if err != nil {
 		return ev, notJSON(err)
 	}
-	if p := scanStrings(raw); p != nil {
+	if p := d.scanner.scan(raw); p != nil {
 		return ev, located(v, raw, p)
 	}
-	if err := d.checker.check(v); err != nil {
-		return ev, err
+	if d.scanner.duplicate || d.scanner.escaped { // name the duplicate, or compare keys unescaped
+		if err := d.checker.check(v); err != nil {
+			return ev, err
+		}
 	}
 	o := reader{v: v}
 	if v.Type() != fastjson.TypeObject {

@@ -7,14 +7,13 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-// checker walks a parsed message once before its fields are read: no key
-// twice in an object, every number a JSON number (fastjson also takes
-// "NaN", "inf" and "1-2").
+// checker walks a parsed message for a key that appears twice in an
+// object, comparing keys unescaped, and names it. The scanner calls on it
+// when it saw a duplicate, a key with an escape or a very large object.
 type checker struct {
 	path []pathElem
 	keys [][]byte
 	vals []*fastjson.Value
-	buf  []byte
 	err  *ValidationError
 }
 
@@ -43,11 +42,6 @@ func (c *checker) walk(v *fastjson.Value) {
 			if c.err != nil {
 				return
 			}
-		}
-	case fastjson.TypeNumber:
-		c.buf = v.MarshalTo(c.buf[:0])
-		if !jsonNumber(c.buf) {
-			c.fail(ReasonNotJSON, showRaw(string(c.buf)), "is not a JSON number")
 		}
 	}
 }

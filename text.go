@@ -29,35 +29,6 @@ type rawProblem struct {
 	at   int // offset in the message of the bad byte or escape; -1 for the whole message
 }
 
-// scanStrings checks every string (keys included) of a message that
-// fastjson parsed: valid UTF-8, valid escapes, no control character raw or
-// escaped, no lone surrogate; and the nesting depth. It runs on the raw
-// bytes in one pass, one table look-up a byte inside strings.
-func scanStrings(raw []byte) *rawProblem {
-	if !utf8.Valid(raw) {
-		return invalidUTF8(raw)
-	}
-	depth := 0
-	for i := 0; i < len(raw); i++ {
-		switch raw[i] {
-		case '{', '[':
-			if depth++; depth > MaxNesting {
-				return &rawProblem{ReasonTooDeep, "nests objects and arrays deeper than " + strconv.Itoa(MaxNesting) + " levels", -1}
-			}
-		case '}', ']':
-			depth--
-		case '"':
-			n, p := scanString(raw, i+1)
-			if p != nil {
-				p.at = n
-				return p
-			}
-			i = n
-		}
-	}
-	return nil
-}
-
 // invalidUTF8 names the first byte of raw that is not UTF-8.
 func invalidUTF8(raw []byte) *rawProblem {
 	for i := 0; i < len(raw); {
@@ -81,8 +52,10 @@ var plainByte = func() (t [256]bool) {
 }()
 
 // scanString checks the string of valid UTF-8 whose content starts at
-// raw[i] and returns the index of its closing quote.
-func scanString(raw []byte, i int) (int, *rawProblem) {
+// raw[i]. It returns the index of its closing quote (or of the problem)
+// and whether the string holds an escape.
+func scanString(raw []byte, i int) (int, bool, *rawProblem) {
+	escaped := false
 	for i < len(raw) {
 		for i < len(raw) && plainByte[raw[i]] {
 			i++
@@ -92,23 +65,23 @@ func scanString(raw []byte, i int) (int, *rawProblem) {
 		}
 		switch c := raw[i]; {
 		case c == '"':
-			return i, nil
+			return i, escaped, nil
 		case c == '\\':
 			n, p := scanEscape(raw, i+1)
 			if p != nil {
-				return i, p
+				return i, true, p
 			}
-			i = n
+			i, escaped = n, true
 		case c == 0xc2:
 			if i+1 < len(raw) && raw[i+1] < 0xa0 {
-				return i, &rawProblem{ReasonControlChar, "contains control character " + runeName(rune(raw[i+1])), 0}
+				return i, escaped, &rawProblem{ReasonControlChar, "contains control character " + runeName(rune(raw[i+1])), 0}
 			}
 			i += 2
 		default:
-			return i, &rawProblem{ReasonControlChar, "contains control character " + runeName(rune(c)), 0}
+			return i, escaped, &rawProblem{ReasonControlChar, "contains control character " + runeName(rune(c)), 0}
 		}
 	}
-	return i, nil // unterminated: fastjson has refused it already
+	return i, escaped, nil // unterminated: fastjson has refused it already
 }
 
 // scanEscape checks the escape after a backslash at raw[i] and returns the
