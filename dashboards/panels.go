@@ -2,6 +2,8 @@ package dashboards
 
 import (
 	"github.com/grafana/grafana-foundation-sdk/go/barchart"
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/cog/variants"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/piechart"
@@ -31,15 +33,27 @@ func legend() *common.VizLegendOptionsBuilder {
 		Placement(common.LegendPlacementBottom)
 }
 
+// basePanel is what every panel builder of the SDK has.
+type basePanel[B any] interface {
+	Id(id uint32) B
+	Title(title string) B
+	Description(description string) B
+	Datasource(datasource common.DataSourceRef) B
+	WithTarget(target cog.Builder[variants.Dataquery]) B
+	Span(w uint32) B
+	Height(h uint32) B
+}
+
+// withBase sets what every panel has: a new id, title, description, the
+// data source, the query of s in format f, width and height.
+func withBase[B basePanel[B]](a *assembly, b B, s spec, f Format) B {
+	return b.Id(a.id()).Title(s.title).Description(s.description).Datasource(a.datasource()).
+		WithTarget(a.query(s.sql, f)).Span(s.w).Height(s.h)
+}
+
 // timeseries adds a time series panel; s.sql is a series(...) query.
 func (a *assembly) timeseries(s spec) {
-	p := timeseries.NewPanelBuilder().
-		Id(a.id()).
-		Title(s.title).
-		Description(s.description).
-		Datasource(a.datasource()).
-		WithTarget(a.query(s.sql, FormatTimeSeries)).
-		Span(s.w).Height(s.h).
+	p := withBase(a, timeseries.NewPanelBuilder(), s, FormatTimeSeries).
 		Unit(s.unit).
 		Legend(legend()).
 		Tooltip(tooltip()).
@@ -53,13 +67,7 @@ func (a *assembly) timeseries(s spec) {
 
 // table adds a table panel.
 func (a *assembly) table(s spec, overrides ...fieldOverride) {
-	p := table.NewPanelBuilder().
-		Id(a.id()).
-		Title(s.title).
-		Description(s.description).
-		Datasource(a.datasource()).
-		WithTarget(a.query(s.sql, FormatTable)).
-		Span(s.w).Height(s.h).
+	p := withBase(a, table.NewPanelBuilder(), s, FormatTable).
 		ShowHeader(true).
 		CellHeight(common.TableCellHeightSm).
 		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{"sum"}).CountRows(false)).
@@ -72,13 +80,7 @@ func (a *assembly) table(s spec, overrides ...fieldOverride) {
 
 // stat adds a stat panel showing every column of a one-row query.
 func (a *assembly) stat(s spec, overrides ...fieldOverride) {
-	p := stat.NewPanelBuilder().
-		Id(a.id()).
-		Title(s.title).
-		Description(s.description).
-		Datasource(a.datasource()).
-		WithTarget(a.query(s.sql, FormatTable)).
-		Span(s.w).Height(s.h).
+	p := withBase(a, stat.NewPanelBuilder(), s, FormatTable).
 		Unit(s.unit).
 		GraphMode(common.BigValueGraphModeNone).
 		TextMode(common.BigValueTextModeValueAndName).
@@ -99,13 +101,7 @@ func (a *assembly) stat(s spec, overrides ...fieldOverride) {
 
 // barchart adds a bar chart of a table whose first column is the category.
 func (a *assembly) barchart(s spec, xField string) {
-	a.panel(barchart.NewPanelBuilder().
-		Id(a.id()).
-		Title(s.title).
-		Description(s.description).
-		Datasource(a.datasource()).
-		WithTarget(a.query(s.sql, FormatTable)).
-		Span(s.w).Height(s.h).
+	a.panel(withBase(a, barchart.NewPanelBuilder(), s, FormatTable).
 		XField(xField).
 		Orientation(common.VizOrientationHorizontal).
 		Stacking(common.StackingModeNormal).
@@ -116,13 +112,7 @@ func (a *assembly) barchart(s spec, xField string) {
 
 // piechart adds a pie chart of a (category, count) table.
 func (a *assembly) piechart(s spec) {
-	a.panel(piechart.NewPanelBuilder().
-		Id(a.id()).
-		Title(s.title).
-		Description(s.description).
-		Datasource(a.datasource()).
-		WithTarget(a.query(s.sql, FormatTable)).
-		Span(s.w).Height(s.h).
+	a.panel(withBase(a, piechart.NewPanelBuilder(), s, FormatTable).
 		PieType(piechart.PieChartTypeDonut).
 		Orientation(common.VizOrientationAuto).
 		Tooltip(tooltip()).
