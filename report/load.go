@@ -22,6 +22,8 @@ type Data struct {
 	// Baselines are each county's counts in its latest baseline year
 	// before the report year.
 	Baselines []bw.Baseline
+	// Alerts are the province's early warnings of the report year.
+	Alerts []bw.Alert
 }
 
 // Result is an active rule result with the name of its issuer.
@@ -53,6 +55,9 @@ func Load(ctx context.Context, db *clickhouse.DB, province string, month time.Ti
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	if d.Baselines, err = db.LatestBaselines(ctx, province, month.Year()); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	if d.Alerts, err = db.Alerts(ctx, province, month.Year()); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	return d, nil

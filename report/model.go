@@ -30,6 +30,7 @@ type Model struct {
 	Found    int           // violations listed
 	Warnings []RuleCount   // warnings of the month by rule
 	Series   []Series      // monthly province totals, January to the month
+	Alerts   []AlertRow    // early warnings by the month (预警提示)
 	Text     Narrative     // the paragraphs' sentences
 }
 
@@ -165,6 +166,7 @@ func Build(data *Data, opts Options) (*Model, error) {
 	m.Groups, m.Found = issuerGroups(data.Results, counties, names)
 	m.Warnings = warnings(data.Results, names)
 	m.Series = series(ix, counties, month)
+	m.Alerts = alertRows(data.Alerts, ix, counties, issuerNames(data.Results), month)
 	m.Text = narrative(m)
 	return m, nil
 }

@@ -16,13 +16,14 @@ type Narrative struct {
 	Baseline   string // counties running ahead of the baseline
 	Violations string // how many violations, how many issuers
 	Warnings   string // the month's warnings, by rule
+	Alerts     string // the early warnings (预警提示)
 }
 
 func narrative(m *Model) Narrative {
 	return Narrative{
 		Overview: overviewText(m), YTD: ytdText(m), Pace: paceText(m.Paces),
 		Ranking: rankingText(m.Ranking), Baseline: baselineText(m.Baseline),
-		Violations: violationsText(m), Warnings: warningsText(m.Warnings),
+		Violations: violationsText(m), Warnings: warningsText(m.Warnings), Alerts: alertsText(m),
 	}
 }
 

@@ -2,12 +2,14 @@ package report
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -82,9 +84,16 @@ func checkModel(t *testing.T, m *Model) {
 		"documents": {330, 300, 3000}, "meetings": {54, 60, 590}, "inspections": {20, 15, 170},
 		"forms": {30, 30, 300}, "form_hours": {72.5, 60.5, 700.5}, "violations": {4, 3, 30},
 	}
-	for _, f := range m.Figures {
-		w := wantFig[f.ID]
-		if !near(f.Month, w[0]) || !near(f.Prev, w[1]) || !near(f.YTD, w[2]) {
+	if len(m.Figures) != len(wantFig) {
+		t.Errorf("%d headline figures, want %d", len(m.Figures), len(wantFig))
+	}
+	for id, w := range wantFig {
+		i := slices.IndexFunc(m.Figures, func(f Figure) bool { return f.ID == id })
+		if i < 0 {
+			t.Errorf("no headline figure %s", id)
+			continue
+		}
+		if f := m.Figures[i]; !near(f.Month, w[0]) || !near(f.Prev, w[1]) || !near(f.YTD, w[2]) {
 			t.Errorf("figure %s = %v/%v/%v, want %v", f.ID, f.Month, f.Prev, f.YTD, w)
 		}
 	}
@@ -92,6 +101,9 @@ func checkModel(t *testing.T, m *Model) {
 		code          string
 		index, change float64
 	}{{"431024", 68.4, 8.4}, {"430181", 62, -8}, {"430121", 55.5, 15.5}}
+	if len(m.Ranking) != len(wantRank) || len(m.Paces) != 3 || len(m.Baseline) != 3 {
+		t.Fatalf("%d ranking rows, %d paces, %d baseline rows, want 3 each", len(m.Ranking), len(m.Paces), len(m.Baseline))
+	}
 	for i, w := range wantRank {
 		r := m.Ranking[i]
 		if r.Code != w.code || r.Rank != i+1 || !near(r.Index, w.index) || !near(r.IndexChange(), w.change) {
@@ -128,6 +140,45 @@ func checkModel(t *testing.T, m *Model) {
 	if len(m.Warnings) != 1 || m.Warnings[0].RuleID != "document.upward_report" || m.Warnings[0].Count != 1 {
 		t.Errorf("Warnings = %+v, want one document.upward_report", m.Warnings)
 	}
+	// Names and citations as the regulations write them, not as the
+	// catalog the report reads them from.
+	if f := m.Groups[1].Items[0]; f.RuleName != "文件篇幅超长" || f.Citation != lengthCitation || f.ValueText != "14页" || f.LimitText != "10页" {
+		t.Errorf("document.length finding = %+v, want 文件篇幅超长, 14页 over 10页, citing %s", f, lengthCitation)
+	}
+	if f := m.Groups[0].Items[0]; f.RuleName != "计划外督查" || !strings.HasPrefix(f.Citation, "湖南《关于全面推行无扰督查进一步提高抓落实质量和效果的若干措施》一、1 无计划不督") {
+		t.Errorf("inspection.unplanned finding = %s citing %q", f.RuleName, f.Citation)
+	}
+	checkAlerts(t, m)
+}
+
+// lengthCitation is ZJ 5 as document.length cites it.
+const lengthCitation = "浙江《关于持续解决形式主义突出问题为基层减负的若干措施》第5条 政策性文件正文篇幅原则上控制在10页之内"
+
+// wantAlerts are the report's 预警提示 rows, hand-computed: the breach
+// first; the projections of count scopes from November's year-to-date
+// (长沙县 documents 1000 × 12 ÷ 11 ≈ 1091, 嘉禾县 inspections 40 × 12 ÷ 11
+// ≈ 44); the December crossing and the 2024 alert left out.
+var wantAlerts = []AlertRow{
+	{CountyCode: "430121", County: "长沙县", Level: bw.AlertBreach, LevelText: "已超限", Scope: "documents.quota", Item: "发文配额",
+		MonthText: "2025年10月", ValueText: "960件", LimitText: "950件", ProjectedText: "1091件"},
+	{CountyCode: "430181", County: "浏阳市", Level: bw.AlertNotice, LevelText: "接近上限", Scope: "visit_cap:HN-YJT:HN-2025-YJT-01:430181001",
+		Item: "湖南省应急管理厅计划事项HN-2025-YJT-01对430181001的检查频次", MonthText: "2025年9月", ValueText: "2次", LimitText: "2次", ProjectedText: "2次"},
+	{CountyCode: "431024", County: "嘉禾县", Level: bw.AlertNotice, LevelText: "接近上限", Scope: "inspections.baseline", Item: "督查检查考核较基数年（只减不增）",
+		MonthText: "2025年5月", ValueText: "进度1.25倍", LimitText: "进度1.00倍", ProjectedText: "44次"},
+}
+
+func checkAlerts(t *testing.T, m *Model) {
+	if len(m.Alerts) != len(wantAlerts) {
+		t.Fatalf("%d alert rows, want %d: %+v", len(m.Alerts), len(wantAlerts), m.Alerts)
+	}
+	for i, w := range wantAlerts {
+		if m.Alerts[i] != w {
+			t.Errorf("alert row %d = %+v\nwant %+v", i, m.Alerts[i], w)
+		}
+	}
+	if want := "截至2025年11月，共有3个观测点触及预警阈值，涉及3项：已超限1项、接近上限2项。"; !strings.HasPrefix(m.Text.Alerts, want) {
+		t.Errorf("alerts text = %q, want it to start %q", m.Text.Alerts, want)
+	}
 }
 
 // textWants are strings the HTML and the PDF text must hold: headings,
@@ -153,6 +204,9 @@ func textWants(t *testing.T) []string {
 		ruleNameOf(t, "inspection.unplanned"), ruleNameOf(t, "inspection.crowding"), ruleNameOf(t, "document.length"),
 		ruleNameOf(t, "document.quota"), "依据：" + citationOf(t, "inspection.unplanned"), "依据：" + citationOf(t, "document.length"),
 		"此外，本月有提醒事项1个（" + ruleNameOf(t, "document.upward_report") + "1个）",
+		"计划外督查", "依据：" + lengthCitation,
+		"五、预警提示", "截至2025年11月，共有3个观测点触及预警阈值，涉及3项：已超限1项、接近上限2项。",
+		"表4　观测点预警提示（截至2025年11月）", "六、有关要求",
 	}
 }
 
@@ -182,6 +236,13 @@ func checkHTML(t *testing.T, page string) {
 		if strings.Contains(page, absent) {
 			t.Errorf("HTML holds %q, which the scenario excludes", absent)
 		}
+	}
+	alerts := section(t, page, `id="alerts-table"`, "</table>")
+	inOrder(t, alerts, `data-scope="documents.quota"`, "长沙县", "发文配额", `class="over"`, "已超限", "2025年10月", "960件", "950件", "1091件",
+		`data-scope="visit_cap:HN-YJT:HN-2025-YJT-01:430181001"`, "浏阳市", "湖南省应急管理厅计划事项HN-2025-YJT-01对430181001的检查频次", "接近上限",
+		`data-scope="inspections.baseline"`, "嘉禾县", "进度1.25倍", "44次")
+	if strings.Contains(alerts, "meetings.quota") {
+		t.Error("alerts table holds meetings.quota, first crossed after the report month or in another year")
 	}
 	if strings.Contains(page, "<script") {
 		t.Error("HTML holds a script")
@@ -226,6 +287,9 @@ func checkPDF(t *testing.T, ctx context.Context, m *Model, opts Options) {
 		}
 	}
 	inOrder(t, text, "表2", "嘉禾县68.4+8.4", "浏阳市62.0-8.0", "长沙县55.5+15.5")
+	inOrder(t, text, "表4", "长沙县", "发文配额", "已超限", "2025年10月", "960件", "950件", "1091件",
+		"浏阳市", "接近上限", "2025年9月", "嘉禾县", "接近上限", "2025年5月", "进度1.25倍", "进度1.00倍", "44次")
+	checkFonts(t, files.PDF)
 	inOrder(t, text, "（一）湖南省应急管理厅（3个）", ruleNameOf(t, "inspection.unplanned"), "长沙县", "EV-001",
 		squeeze(citationOf(t, "inspection.unplanned")), ruleNameOf(t, "inspection.crowding"), "浏阳市",
 		"（二）湖南省生态环境厅（1个）", ruleNameOf(t, "document.length"), "嘉禾县", "14页", "10页",
@@ -294,6 +358,28 @@ func loadScenario(t *testing.T, ctx context.Context, db *clickhouse.DB) {
 	}
 	insertIndicators(t, ctx, db)
 	insertResults(t, ctx, db)
+	if _, err := db.SaveAlerts(ctx, scenarioAlerts()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// scenarioAlerts are early warnings of the scenario: three by November,
+// one first crossed in December (after the report month), one of 2024.
+func scenarioAlerts() []bw.Alert {
+	loc := shanghai()
+	mk := func(county, scope string, level bw.AlertLevel, year int, month time.Month, value, limit, projected float64) bw.Alert {
+		return bw.Alert{ID: county + "/" + fmt.Sprint(year) + "/" + scope + "/" + string(level), Level: level,
+			ProvinceCode: county[:2], CountyCode: county, Year: year, Scope: scope, Value: value, Limit: limit,
+			Projected: projected, Month: time.Date(year, month, 1, 0, 0, 0, 0, loc), FirstSeen: time.Date(2025, 12, 1, 8, 0, 0, 0, loc)}
+	}
+	return []bw.Alert{
+		mk("430121", "documents.quota", bw.AlertNotice, 2025, 8, 800, 760, 1200),
+		mk("430121", "documents.quota", bw.AlertBreach, 2025, 10, 960, 950, 1200),
+		mk("430181", "visit_cap:HN-YJT:HN-2025-YJT-01:430181001", bw.AlertNotice, 2025, 9, 2, 2, 2.4),
+		mk("431024", "inspections.baseline", bw.AlertNotice, 2025, 5, 1.25, 1, 50),
+		mk("431024", "meetings.quota", bw.AlertBreach, 2025, 12, 200, 190, 200),
+		mk("430121", "meetings.quota", bw.AlertBreach, 2024, 6, 300, 250, 400),
+	}
 }
 
 func insertIndicators(t *testing.T, ctx context.Context, db *clickhouse.DB) {
@@ -460,4 +546,21 @@ func runTool(t *testing.T, name string, args ...string) string {
 		t.Fatalf("%s %v: %v: %s", name, args, err, out)
 	}
 	return string(out)
+}
+
+// checkFonts checks with pdffonts that the PDF embeds a CJK font (the
+// Chinese text is not left to the reader's fonts).
+func checkFonts(t *testing.T, pdf string) {
+	t.Helper()
+	out := runTool(t, "pdffonts", pdf)
+	cjk := regexp.MustCompile(`(?i)cjk|han|hei|song|ming|wenquanyi|wqy|droid ?sans ?fallback`)
+	for _, line := range strings.Split(out, "\n")[2:] {
+		f := strings.Fields(line)
+		// name type [encoding…] emb sub uni object ID: emb is the 5th field from the end
+		if len(f) >= 7 && cjk.MatchString(f[0]) && f[len(f)-5] == "yes" {
+			t.Logf("CJK font embedded: %s", line)
+			return
+		}
+	}
+	t.Errorf("PDF %s embeds no CJK font:\n%s", pdf, out)
 }
