@@ -4,13 +4,29 @@
 # subcommand, exactly as an office would run it.
 #
 # Environment: BURDENWATCH_PROVINCE (default 43), BURDENWATCH_YEAR (2025),
-# BURDENWATCH_SEED (1), BURDENWATCH_OUT (out), and every BURDENWATCH_* flag.
+# BURDENWATCH_SEED (1), BURDENWATCH_OUT (out; this script's, the commands
+# get explicit directories), BURDENWATCH_BIN (bin/burdenwatch), and every
+# BURDENWATCH_* variable of the commands (docs/cli.md). deploy/env.sh, when
+# present, supplies the local ClickHouse password file.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-BW=bin/burdenwatch
+if [[ -f deploy/env.sh ]]; then
+	# shellcheck source=/dev/null
+	. deploy/env.sh
+fi
+BW=${BURDENWATCH_BIN:-bin/burdenwatch}
 export BURDENWATCH_PROVINCE=${BURDENWATCH_PROVINCE:-43}
 export BURDENWATCH_YEAR=${BURDENWATCH_YEAR:-2025}
 OUT=${BURDENWATCH_OUT:-out}
+# The database of the DSN (default burdenwatch), for the one query below:
+# after the last @ (the password may hold /), before any ?.
+DB=${BURDENWATCH_CLICKHOUSE:-clickhouse://127.0.0.1:19000/burdenwatch}
+DB=${DB#clickhouse://}
+DB=${DB##*@}
+DB=${DB%%\?*}
+[[ $DB == */* ]] && DB=${DB#*/} || DB=
+DB=${DB%/}
+DB=${DB:-default}
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -26,7 +42,7 @@ step "5/8 计算指标和规则检查结果 (transform)"
 $BW transform
 step "6/8 生成 Grafana 仪表盘 (dashboards write)"
 $BW dashboards write "$OUT/grafana"
-month=$(deploy/clickhouse.sh client -d burdenwatch -q \
+month=$(deploy/clickhouse.sh client -d "$DB" -q \
 	"SELECT formatDateTime(max(month), '%Y-%m') FROM indicators FINAL WHERE province_code = '$BURDENWATCH_PROVINCE'")
 step "7/8 生成月度通报 $month (report)"
 $BW report --month "$month" --out "$OUT/reports"
@@ -37,4 +53,4 @@ step "完成。输出位置"
 echo "  Grafana 配置:   $OUT/grafana"
 echo "  月度通报:       $OUT/reports"
 echo "  Parquet 数据集: $OUT/parquet"
-echo "  ClickHouse:     deploy/clickhouse.sh client -d burdenwatch"
+echo "  ClickHouse:     deploy/clickhouse.sh client -d $DB"

@@ -11,6 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/burdenwatch/burdenwatch/refdata"
+	"github.com/burdenwatch/burdenwatch/sim"
 )
 
 // refDir is the shipped reference data, seen from this package's directory.
@@ -333,4 +336,38 @@ func hasHan(s string) bool {
 		}
 	}
 	return false
+}
+
+// simulate with no flags publishes exactly what sim.DefaultConfig("43")
+// generates: the command passes the package's defaults through unchanged.
+func TestSimulateDefaultsAreThePackages(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "events.jsonl")
+	r := runArgs(t, nil, "simulate", "--refdata", refDir, "--scale", "0.05", "--file", file)
+	if r.code != 0 {
+		t.Fatalf("simulate: exit %d, %s", r.code, r.stderr)
+	}
+	got, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := refdata.ParseDir(refDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuers, err := refdata.ParseIssuers(filepath.Join(refDir, "issuers.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := sim.DefaultConfig("43")
+	cfg.Scale = 0.05
+	var want bytes.Buffer
+	if _, err := sim.Generate(ref, issuers, cfg, func(m sim.Message) error {
+		want.Write(m.Value)
+		return want.WriteByte('\n')
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want.Len() == 0 || !bytes.Equal(got, want.Bytes()) {
+		t.Errorf("simulate wrote %d bytes, sim.Generate with the defaults %d; want the same bytes", len(got), want.Len())
+	}
 }
