@@ -25,25 +25,27 @@ tools:
 
 setup: services tools
 
-# The main job end to end on a simulated province.
+# The main job end to end on a simulated province. Recipes that talk to
+# ClickHouse source deploy/env.sh: BURDENWATCH_CLICKHOUSE_PASSWORD_FILE.
 run: setup
-	deploy/run.sh
+	. deploy/env.sh && deploy/run.sh
 
 vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt needed'; exit 1; }
 
 unit:
-	$(GO) test -count=1 -timeout 20m ./...
+	. deploy/env.sh && $(GO) test -count=1 -timeout 20m ./...
 
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 20s .
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 20s .
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeFields$$' -fuzztime 20s .
 
 # Every test, against real ClickHouse and a real broker.
 test: setup vet unit fuzz
 
 bench: services
-	deploy/bench.sh
+	. deploy/env.sh && deploy/bench.sh
 
 # The local cluster (docs/cluster.md): ZooKeeper, ClickHouse 2 shards x 2
 # replicas, 3 brokers with a 6-partition topic (deploy/cluster.sh).

@@ -10,11 +10,19 @@
 #             the background (setsid+nohup); waits until /ping and the native
 #             port answer. No-op when already running.
 #   stop      TERM, wait up to 10 s, then KILL. No-op when not running.
+#   password  print the path of the default user's password file.
 #   restart   stop + start.
 #   status    prints "running ..." (exit 0) or "stopped" (exit 1).
-#   client    clickhouse-client against the local server, e.g.
+#   client    clickhouse-client against the local server as default (the
+#             password comes from a 0600 client config, never the command
+#             line), e.g.
 #             deploy/clickhouse.sh client -q 'SELECT version()'
 #             deploy/clickhouse.sh client --user grafana --password grafana
+#
+# The default user's password is generated at the first start into
+# $BURDENWATCH_VAR/clickhouse/default.password (0600) and kept across
+# starts; users.xml (0600) holds only its SHA-256. deploy/env.sh exports
+# BURDENWATCH_CLICKHOUSE_PASSWORD_FILE pointing at it.
 #
 # Environment:
 #   BURDENWATCH_VAR            state dir (default <repo>/var); data, logs and
@@ -22,6 +30,7 @@
 #   BURDENWATCH_CH_TCP_PORT    native protocol port (default 19000)
 #   BURDENWATCH_CH_HTTP_PORT   HTTP port (default 18123)
 #   BURDENWATCH_CH_START_TIMEOUT  seconds to wait for readiness (default 30)
+#   BURDENWATCH_CH_STOP_TIMEOUT   seconds between TERM and KILL (default 10)
 #
 # Works with Debian's clickhouse-server 18.16 and with current releases
 # (the config only uses keys both understand; see deploy/clickhouse/).
@@ -40,12 +49,14 @@ USER_FILES_DIR="$CH_DIR/user_files"
 FORMAT_SCHEMA_DIR="$CH_DIR/format_schemas"
 LOG_DIR="$CH_DIR/log"
 PID_FILE="$CH_DIR/clickhouse.pid"
+PASSWORD_FILE="$CH_DIR/default.password"
+CLIENT_CONF="$CONF_DIR/client.xml"
 LOCK_FILE="$CH_DIR/.lock"
 
 REQ_TCP_PORT=${BURDENWATCH_CH_TCP_PORT:-19000}
 REQ_HTTP_PORT=${BURDENWATCH_CH_HTTP_PORT:-18123}
 START_TIMEOUT=${BURDENWATCH_CH_START_TIMEOUT:-30}
-STOP_TIMEOUT=10
+STOP_TIMEOUT=${BURDENWATCH_CH_STOP_TIMEOUT:-10}
 
 log() { printf 'clickhouse.sh: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -196,7 +207,7 @@ ping_ok() { [[ $(http_get "http://127.0.0.1:$HTTP_PORT/ping" || true) == "Ok." ]
 native_ok() {
 	local client
 	client=$(find_bin clickhouse-client) || return 1
-	[[ $(timeout 5 "$client" --host 127.0.0.1 --port "$TCP_PORT" -q 'SELECT 1' 2>/dev/null || true) == "1" ]]
+	[[ $(timeout 5 "$client" --config-file "$CLIENT_CONF" --host 127.0.0.1 --port "$TCP_PORT" -q 'SELECT 1' 2>/dev/null || true) == "1" ]]
 }
 
 port_in_use() { # port -> true if something accepts connections on it
@@ -238,9 +249,10 @@ xml_safe() { # refuse values that would break the rendered XML / sed
 	[[ $1 != *[\<\>\&\|]* ]] || die "path or value contains XML/sed special characters: $1"
 }
 
-render() { # template -> destination
-	local tmpl=$1 dst=$2 tmp
-	tmp=$(mktemp "$dst.XXXXXX")
+render() { # template destination mode
+	local tmpl=$1 dst=$2 mode=$3 tmp
+	tmp=$(mktemp "$dst.XXXXXX") # mode 0600 from the start
+	chmod "$mode" "$tmp"
 	sed -e "s|@LOG_DIR@|$LOG_DIR|g" \
 		-e "s|@DATA_DIR@|$DATA_DIR|g" \
 		-e "s|@TMP_DIR@|$TMP_DIR|g" \
@@ -249,13 +261,49 @@ render() { # template -> destination
 		-e "s|@CONF_DIR@|$CONF_DIR|g" \
 		-e "s|@TCP_PORT@|$TCP_PORT|g" \
 		-e "s|@HTTP_PORT@|$HTTP_PORT|g" \
+		-e "s|@DEFAULT_PASSWORD_SHA256@|${PASSWORD_SHA256:-}|g" \
 		"$tmpl" >"$tmp"
 	if grep -q '@[A-Z_]*@' "$tmp"; then
 		rm -f "$tmp"
 		die "unreplaced placeholder in $tmpl"
 	fi
-	chmod 0644 "$tmp"
 	mv -f "$tmp" "$dst"
+}
+
+# The default user's password: generated once (24 random bytes as hex), kept
+# in $PASSWORD_FILE (0600) for every later start, the scripts and the tests.
+ensure_password() {
+	if [[ ! -e $PASSWORD_FILE ]]; then
+		local pw tmp
+		pw=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
+		[[ ${#pw} -eq 48 ]] || die "could not read 24 random bytes from /dev/urandom"
+		tmp=$(mktemp "$PASSWORD_FILE.XXXXXX")
+		chmod 0600 "$tmp"
+		printf '%s\n' "$pw" >"$tmp"
+		mv -f "$tmp" "$PASSWORD_FILE"
+		log "generated the password of the ClickHouse user default: $PASSWORD_FILE"
+	fi
+	chmod 0600 "$PASSWORD_FILE"
+	local pw
+	pw=$(head -n 1 "$PASSWORD_FILE")
+	[[ $pw =~ ^[A-Za-z0-9._~-]+$ ]] ||
+		die "$PASSWORD_FILE: the first line must be the password, letters, digits and . _ ~ - only (delete the file to generate one)"
+	PASSWORD_SHA256=$(printf '%s' "$pw" | sha256sum | cut -d ' ' -f 1)
+	DEFAULT_PASSWORD=$pw
+}
+
+# users.xml and the client config (both 0600). A running server reloads
+# users.xml by itself within seconds.
+render_users() {
+	ensure_password
+	mkdir -p "$CONF_DIR"
+	chmod 0700 "$CONF_DIR"
+	render "$TEMPLATE_DIR/users.xml.tmpl" "$CONF_DIR/users.xml" 0600
+	local tmp
+	tmp=$(mktemp "$CLIENT_CONF.XXXXXX")
+	chmod 0600 "$tmp"
+	printf '<config>\n    <user>default</user>\n    <password>%s</password>\n</config>\n' "$DEFAULT_PASSWORD" >"$tmp"
+	mv -f "$tmp" "$CLIENT_CONF"
 }
 
 # ---------------------------------------------------------------- commands
@@ -267,6 +315,7 @@ cmd_start() {
 	local pid
 	if pid=$(server_pid); then
 		load_ports
+		render_users
 		if ping_ok && native_ok; then
 			[[ $TCP_PORT == "$REQ_TCP_PORT" && $HTTP_PORT == "$REQ_HTTP_PORT" ]] ||
 				log "warning: running server uses tcp $TCP_PORT / http $HTTP_PORT, not the requested $REQ_TCP_PORT / $REQ_HTTP_PORT (stop it first to change ports)"
@@ -294,8 +343,8 @@ cmd_start() {
 
 	xml_safe "$CH_DIR"
 	mkdir -p "$CONF_DIR" "$DATA_DIR" "$TMP_DIR" "$USER_FILES_DIR" "$FORMAT_SCHEMA_DIR" "$LOG_DIR"
-	render "$TEMPLATE_DIR/config.xml.tmpl" "$CONF_DIR/config.xml"
-	render "$TEMPLATE_DIR/users.xml.tmpl" "$CONF_DIR/users.xml"
+	render "$TEMPLATE_DIR/config.xml.tmpl" "$CONF_DIR/config.xml" 0644
+	render_users
 
 	local server
 	server=$(find_bin clickhouse-server) || die "clickhouse-server not found"
@@ -377,7 +426,8 @@ cmd_client() {
 	local client
 	client=$(find_bin clickhouse-client) || die "clickhouse-client not installed; run deploy/clickhouse.sh install"
 	load_ports
-	exec "$client" --host 127.0.0.1 --port "$TCP_PORT" "$@"
+	[[ -r $CLIENT_CONF ]] || die "$CLIENT_CONF missing; run deploy/clickhouse.sh start"
+	exec "$client" --config-file "$CLIENT_CONF" --host 127.0.0.1 --port "$TCP_PORT" "$@"
 }
 
 usage() {
@@ -397,6 +447,7 @@ main() {
 		;;
 	status) cmd_status ;;
 	client) cmd_client "$@" ;;
+	password) echo "$PASSWORD_FILE" ;;
 	-h | --help | help) usage ;;
 	*)
 		usage >&2

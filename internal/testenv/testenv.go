@@ -3,16 +3,20 @@
 // Kafka-protocol broker on a random loopback port. Nothing is mocked.
 //
 // The server is found through BURDENWATCH_TEST_CLICKHOUSE, a DSN whose
-// database part is ignored (default clickhouse://default:@127.0.0.1:19000/).
-// When it does not answer, tests fail, unless BURDENWATCH_TEST_SKIP_SERVICES
-// is set, in which case they are skipped.
+// database part is ignored. Without it, tests use the user default of the
+// local server of deploy/clickhouse.sh: 127.0.0.1, port
+// BURDENWATCH_CH_TCP_PORT (default 19000), with the password from
+// PasswordFile. When the server does not answer, tests fail, unless
+// BURDENWATCH_TEST_SKIP_SERVICES is set, in which case they are skipped.
 package testenv
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +33,61 @@ func ServerDSN() string {
 		}
 		return s
 	}
-	return "clickhouse://default:@127.0.0.1:19000/"
+	port := os.Getenv("BURDENWATCH_CH_TCP_PORT")
+	if port == "" {
+		port = "19000"
+	}
+	u := url.URL{Scheme: "clickhouse", Host: "127.0.0.1:" + port, Path: "/", User: url.User("default")}
+	if pw := password(); pw != "" {
+		u.User = url.UserPassword("default", pw)
+	}
+	return u.String()
+}
+
+// PasswordFile is the file with the password of the local server's user
+// default: BURDENWATCH_CLICKHOUSE_PASSWORD_FILE (deploy/env.sh exports it),
+// else clickhouse/default.password under BURDENWATCH_VAR or the module's
+// var/ (the module root found by walking up from the working directory to
+// go.mod), where deploy/clickhouse.sh start generates it.
+func PasswordFile() string {
+	if f := os.Getenv("BURDENWATCH_CLICKHOUSE_PASSWORD_FILE"); f != "" {
+		return f
+	}
+	dir := os.Getenv("BURDENWATCH_VAR")
+	if dir == "" {
+		dir = filepath.Join(ModuleRoot(), "var")
+	}
+	return filepath.Join(dir, "clickhouse", "default.password")
+}
+
+// ModuleRoot is the directory of the go.mod above the working directory
+// ("." when there is none).
+func ModuleRoot() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "."
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "."
+		}
+		dir = parent
+	}
+}
+
+// password is the first line of PasswordFile, or "" when it cannot be
+// read (a server without a password).
+func password() string {
+	b, err := os.ReadFile(PasswordFile())
+	if err != nil {
+		return ""
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	return strings.TrimSpace(line)
 }
 
 // ClickHouse creates a fresh database named after the test, migrates it,
@@ -38,6 +96,9 @@ func ServerDSN() string {
 func ClickHouse(t testing.TB) (*clickhouse.DB, string) {
 	t.Helper()
 	dsn := ServerDSN() + "bwtest_" + randomSuffix()
+	if port := os.Getenv("BURDENWATCH_CH_HTTP_PORT"); port != "" && os.Getenv("BURDENWATCH_TEST_CLICKHOUSE") == "" {
+		dsn += "?http_port=" + url.QueryEscape(port) // a local server on other ports than 19000/18123
+	}
 	// The context lives until cleanup: clickhouse-go closes a connection
 	// whose query context is cancelled, and a cancel that lands after the
 	// connection went back to the pool would break the next test query.
@@ -78,7 +139,7 @@ func unavailable(t testing.TB, what string, err error) {
 	if os.Getenv("BURDENWATCH_TEST_SKIP_SERVICES") != "" {
 		t.Skipf("%s not available (%v); skipped because BURDENWATCH_TEST_SKIP_SERVICES is set", what, err)
 	}
-	t.Fatalf("%s not available: %v (start it with `deploy/clickhouse.sh start`, or run `make test`)", what, err)
+	t.Fatalf("%s not available: %v (start it with `deploy/clickhouse.sh start`, or run `make test`; the password of the user default is read from %s)", what, err, PasswordFile())
 }
 
 func randomSuffix() string {
