@@ -46,6 +46,38 @@ type Reference struct {
 	noMeetingMonth map[string]map[int]bool
 	packs          rules.Packs
 	provinceNames  map[string]string
+	byProvince     map[string]*provinceRules
+}
+
+// provinceRules is what verify takes from a province's rule pack, worked
+// out once per reference load: citations by rule id and the crowding
+// parameters.
+type provinceRules struct {
+	cites    map[string]string
+	crowding bool // inspection.crowding enabled
+	k, d     int
+}
+
+func newProvinceRules(pk rules.Pack) *provinceRules {
+	pr := &provinceRules{cites: map[string]string{}}
+	for _, rc := range pk.Rules {
+		if len(rc.Citations) > 0 {
+			pr.cites[rc.ID] = rc.Citation()
+		}
+		if rc.ID == rules.InspectionCrowding {
+			pr.crowding, pr.k, pr.d = rc.Enabled, int(rc.Param(rules.ParamK)), int(rc.Param(rules.ParamD))
+		}
+	}
+	return pr
+}
+
+// rulesFor returns the pack view of province (the central pack's for a
+// province without a pack of its own).
+func (r *Reference) rulesFor(province string) *provinceRules {
+	if pr, ok := r.byProvince[province]; ok {
+		return pr
+	}
+	return newProvinceRules(r.packs.For(province))
 }
 
 // NewReference indexes ref with the rule packs that give the crowding
@@ -59,6 +91,7 @@ func NewReference(ref *bw.ReferenceData, packs rules.Packs) *Reference {
 		noMeetingMonth: map[string]map[int]bool{},
 		packs:          packs,
 		provinceNames:  map[string]string{},
+		byProvince:     map[string]*provinceRules{},
 	}
 	if ref == nil {
 		return r
@@ -91,6 +124,11 @@ func NewReference(ref *bw.ReferenceData, packs rules.Packs) *Reference {
 	}
 	for prov, pk := range packs.ByProvince {
 		r.provinceNames[prov] = pk.Name
+	}
+	for _, p := range r.points {
+		if _, ok := r.byProvince[p.ProvinceCode]; !ok {
+			r.byProvince[p.ProvinceCode] = newProvinceRules(packs.For(p.ProvinceCode))
+		}
 	}
 	return r
 }

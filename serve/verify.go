@@ -2,6 +2,7 @@ package serve
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -201,7 +202,7 @@ type verifier struct {
 	loc   *time.Location
 	year  int
 	point bw.ObservationPoint
-	pack  rules.Pack
+	pack  *provinceRules
 	entry *bw.InspectionCode
 	item  *bw.PlanItem
 }
@@ -209,7 +210,7 @@ type verifier struct {
 func (v *verifier) run() Answer {
 	v.year = v.q.At.Year()
 	v.point = v.r.points[v.q.Unit[:6]]
-	v.pack = v.r.packs.For(v.point.ProvinceCode)
+	v.pack = v.r.rulesFor(v.point.ProvinceCode)
 	var years []int
 	v.entry, years = v.r.entry(v.q.Code, v.year)
 	if v.entry != nil {
@@ -258,9 +259,12 @@ func day(t time.Time) string { return t.Format("2006-01-02") }
 // citation returns the citation text of rule id in the unit's pack, or
 // fallback's when the pack does not know id.
 func (v *verifier) citation(id string, fallback ...string) string {
-	for _, r := range append([]string{id}, fallback...) {
-		if rc, ok := v.pack.Rule(r); ok && len(rc.Citations) > 0 {
-			return rc.Citation()
+	if c, ok := v.pack.cites[id]; ok {
+		return c
+	}
+	for _, r := range fallback {
+		if c, ok := v.pack.cites[r]; ok {
+			return c
 		}
 	}
 	return ""
@@ -443,22 +447,24 @@ func categoryName(c string) string {
 // scan's moment, as the rule's window), and warns when they come from
 // K − 1 or more issuers.
 func (v *verifier) crowding() Check {
-	rc, ok := v.pack.Rule(rules.InspectionCrowding)
 	cite := v.citation(rules.InspectionCrowding)
-	if !ok || !rc.Enabled {
+	if !v.pack.crowding {
 		return Check{ID: CheckCrowding, OK: true, Reason: v.provinceName() + "规则包未启用扎堆检查", Citation: cite}
 	}
-	k, d := int(rc.Param(rules.ParamK)), int(rc.Param(rules.ParamD))
+	k, d := v.pack.k, v.pack.d
 	y, m, dd := v.q.At.Date()
 	from := time.Date(y, m, dd-d, 0, 0, 0, 0, v.loc).Unix()
 	own := ""
 	if v.entry != nil {
 		own = v.entry.IssuerCode
 	}
-	issuers, n := map[string]bool{}, 0
+	var issuers []string
+	n := 0
 	for _, s := range between(v.ix.onSite[v.point.CountyCode], from, v.q.At.Unix()) {
 		if s.issuer != own {
-			issuers[s.issuer] = true
+			if !slices.Contains(issuers, s.issuer) {
+				issuers = append(issuers, s.issuer)
+			}
 			n++
 		}
 	}

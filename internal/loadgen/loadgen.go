@@ -27,6 +27,12 @@ type Config struct {
 	Warmup   time.Duration
 	// Timeout bounds each request.
 	Timeout time.Duration
+	// Rate, when > 0, makes the load open-loop: requests are scheduled at
+	// Rate per second whatever the answers, and each latency is measured
+	// from the request's scheduled time (so a stalled server is not
+	// hidden by clients that wait for it). Concurrency is then the most
+	// requests in flight.
+	Rate float64
 }
 
 // Result is what a run measured.
@@ -88,6 +94,11 @@ type worker struct {
 
 func load(ctx context.Context, client *http.Client, cfg Config) []*worker {
 	ws := make([]*worker, cfg.Concurrency)
+	var ticks chan time.Time
+	if cfg.Rate > 0 {
+		ticks = make(chan time.Time, 4*cfg.Concurrency)
+		go schedule(ctx, cfg.Rate, ticks)
+	}
 	var wg sync.WaitGroup
 	for i := range ws {
 		w := &worker{byStatus: map[int]int{}, lat: make([]time.Duration, 0, 1<<16)}
@@ -95,8 +106,16 @@ func load(ctx context.Context, client *http.Client, cfg Config) []*worker {
 		wg.Add(1)
 		go func(offset int) {
 			defer wg.Done()
-			for n := offset; ctx.Err() == nil; n++ {
-				w.one(ctx, client, cfg.URLs[n%len(cfg.URLs)])
+			for n := offset; ctx.Err() == nil; n += len(ws) {
+				start := time.Now()
+				if ticks != nil {
+					select {
+					case start = <-ticks:
+					case <-ctx.Done():
+						return
+					}
+				}
+				w.one(ctx, client, cfg.URLs[n%len(cfg.URLs)], start)
 			}
 		}(i)
 	}
@@ -104,13 +123,36 @@ func load(ctx context.Context, client *http.Client, cfg Config) []*worker {
 	return ws
 }
 
-func (w *worker) one(ctx context.Context, client *http.Client, url string) {
+// schedule sends the scheduled start times of requests at rate per second
+// until ctx ends, in steps of a millisecond.
+func schedule(ctx context.Context, rate float64, ticks chan<- time.Time) {
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	begin, sent := time.Now(), 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			due := int(now.Sub(begin).Seconds() * rate)
+			for ; sent < due; sent++ {
+				at := begin.Add(time.Duration(float64(sent) / rate * float64(time.Second)))
+				select {
+				case ticks <- at:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}
+}
+
+func (w *worker) one(ctx context.Context, client *http.Client, url string, t0 time.Time) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		w.errors++
 		return
 	}
-	t0 := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
 		if ctx.Err() == nil {

@@ -27,6 +27,7 @@ func main() {
 	flag.IntVar(&cfg.Concurrency, "concurrency", 32, "concurrent clients (closed loop)")
 	flag.DurationVar(&cfg.Duration, "duration", 20*time.Second, "measured time")
 	flag.DurationVar(&cfg.Warmup, "warmup", 2*time.Second, "unmeasured warm-up")
+	flag.Float64Var(&cfg.Rate, "rate", 0, "open-loop requests per second (0 = closed loop: each client sends as fast as answered)")
 	flag.Parse()
 	urls, err := readQueries(os.Stdin, *base)
 	if err != nil {
@@ -41,7 +42,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "verifyload:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("verify: %d queries, concurrency %d: %s\n", len(urls), cfg.Concurrency, res)
+	mode := "closed loop"
+	if cfg.Rate > 0 {
+		mode = fmt.Sprintf("open loop at %.0f req/s", cfg.Rate)
+	}
+	fmt.Printf("verify: %d queries, %s, concurrency %d: %s\n", len(urls), mode, cfg.Concurrency, res)
 	if res.Errors > 0 {
 		os.Exit(1)
 	}
