@@ -5,7 +5,7 @@ export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
 BIN := bin/burdenwatch
 
-.PHONY: all build run test unit fuzz bench setup services tools stop clean vet cluster cluster-run test-cluster bench-cluster
+.PHONY: all build run test unit fuzz bench setup services tools stop clean vet cluster cluster-run test-cluster bench-cluster serve
 
 all: build
 
@@ -46,6 +46,12 @@ test: setup vet unit fuzz
 
 bench: services
 	. deploy/env.sh && deploy/bench.sh
+
+# The live service of SPEC §8 (扫码核验) against the local stack, in the
+# foreground until Ctrl-C; run after `make run` (or services + data loaded).
+# BURDENWATCH_SERVE_LISTEN / BURDENWATCH_SERVE_BASE_URL change the address.
+serve: services
+	. deploy/env.sh && $(BIN) serve
 
 # The local cluster (docs/cluster.md): ZooKeeper, ClickHouse 2 shards x 2
 # replicas, 3 brokers with a 6-partition topic (deploy/cluster.sh).

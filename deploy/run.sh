@@ -54,3 +54,18 @@ echo "  Grafana 配置:   $OUT/grafana"
 echo "  月度通报:       $OUT/reports"
 echo "  Parquet 数据集: $OUT/parquet"
 echo "  ClickHouse:     deploy/clickhouse.sh client -d $DB"
+
+# 扫码核验 (SPEC §8): a sample QR code and one verify answer accepted and one
+# refused, for real simulated codes picked from the loaded registry and events.
+step "扫码核验示例 (codes sample / codes qr / codes verify)"
+if samples=$($BW codes sample); then
+	mkdir -p "$OUT/qr"
+	while IFS=$'\t' read -r verdict code unit at; do
+		$BW codes qr "$code" --out "$OUT/qr/$code.png"
+		echo "-- $BW codes verify $code --unit $unit --at $at"
+		$BW codes verify "$code" --unit "$unit" --at "$at"
+	done <<<"$samples"
+	echo "  完整服务（页面、接口、/metrics）: make serve"
+else
+	echo "  没有可用的赋码清单或督查事件，跳过扫码核验示例"
+fi
