@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -204,6 +205,36 @@ func TestFreshness(t *testing.T) {
 	if a.Visits.Made != 2 || strings.Join(a.Failed(), ",") != CheckVisitCap {
 		t.Fatalf("after the second visit: visits %+v failed %v, want 2 and visit_cap only", a.Visits, a.Failed())
 	}
+	// The follower's counters equal what was published: 2 valid events
+	// (the duplicate and the second visit), 1 invalid message.
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		fams := scrapeFamilies(t, s)
+		consumed, invalid := gauge(fams, "burdenwatch_serve_events_consumed_total"), gauge(fams, "burdenwatch_serve_events_invalid_total")
+		if consumed == 2 && invalid == 1 {
+			if n := gauge(fams, "burdenwatch_serve_index_inspections"); n != 2 {
+				t.Fatalf("index_inspections = %v, want 2", n)
+			}
+			break
+		}
+		if time.Now().After(deadline) || consumed > 2 || invalid > 1 {
+			t.Fatalf("events_consumed_total %v, events_invalid_total %v; want 2 and 1", consumed, invalid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// gauge returns the value of the unlabelled counter or gauge name.
+func gauge(fams map[string]*dto.MetricFamily, name string) float64 {
+	f := fams[name]
+	if f == nil || len(f.GetMetric()) == 0 {
+		return -1
+	}
+	m := f.GetMetric()[0]
+	if m.GetCounter() != nil {
+		return m.GetCounter().GetValue()
+	}
+	return m.GetGauge().GetValue()
 }
 
 // TestHTTPContract checks status codes, error messages, scans and the
@@ -329,6 +360,25 @@ func TestHTTPContract(t *testing.T) {
 // request counter by "route|code|verdict".
 func scrape(t *testing.T, s *liveService) map[string]float64 {
 	t.Helper()
+	fams := scrapeFamilies(t, s)
+	out := map[string]float64{}
+	f := fams["burdenwatch_serve_requests_total"]
+	if f == nil {
+		return out
+	}
+	for _, m := range f.GetMetric() {
+		l := map[string]string{}
+		for _, p := range m.GetLabel() {
+			l[p.GetName()] = p.GetValue()
+		}
+		out[l["route"]+"|"+l["code"]+"|"+l["verdict"]] = m.GetCounter().GetValue()
+	}
+	return out
+}
+
+// scrapeFamilies reads /metrics and parses it as Prometheus text.
+func scrapeFamilies(t *testing.T, s *liveService) map[string]*dto.MetricFamily {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, s.base+"/metrics", nil)
 	req.Header.Set("Accept", "text/plain")
 	resp, err := s.client.Do(req)
@@ -346,19 +396,7 @@ func scrape(t *testing.T, s *liveService) map[string]float64 {
 			t.Errorf("/metrics has no %s", name)
 		}
 	}
-	out := map[string]float64{}
-	f := fams["burdenwatch_serve_requests_total"]
-	if f == nil {
-		return out
-	}
-	for _, m := range f.GetMetric() {
-		l := map[string]string{}
-		for _, p := range m.GetLabel() {
-			l[p.GetName()] = p.GetValue()
-		}
-		out[l["route"]+"|"+l["code"]+"|"+l["verdict"]] = m.GetCounter().GetValue()
-	}
-	return out
+	return fams
 }
 
 // TestUnavailableBeforeLoad: every data route answers 503 until the index
