@@ -243,26 +243,35 @@ func TestPasswordsNeverPrinted(t *testing.T) {
 	if err := os.WriteFile(pwFile, []byte("hunter2\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// export and refdata load open an existing database: their connection
+	// error shows the DSN, which must come out redacted (xxxxx).
 	for _, tc := range []struct {
-		env  map[string]string
-		args []string
-		code int
+		env      map[string]string
+		args     []string
+		code     int
+		redacted bool // the DSN is shown, with xxxxx for the password
 	}{
-		{nil, []string{"migrate", "--clickhouse", "clickhouse://bw:hun%ter2@127.0.0.1:1/x"}, exitUsage},
-		{nil, []string{"migrate", "--clickhouse", "clickhouse://bw:hunter2@127.0.0.1:1/x"}, exitFailure},
-		{nil, []string{"migrate", "--clickhouse", "clickhouse://bw:hun#t/er?2@127.0.0.1:1/x"}, exitFailure},
-		{nil, []string{"migrate", "--clickhouse", "clickhouse://bw@127.0.0.1:1/x", "--clickhouse-password-file", pwFile}, exitFailure},
-		{map[string]string{"BURDENWATCH_CLICKHOUSE_PASSWORD": "hunter2"}, []string{"migrate", "--clickhouse", "clickhouse://bw@127.0.0.1:1/x"}, exitFailure},
-		{nil, []string{"migrate", "--clickhouse-password", "hunter2"}, exitUsage},
-		{nil, []string{"migrate", "--config", file}, exitUsage},
-		{nil, []string{"migrate", "--clickhouse", "bw:hunter2@127.0.0.1:1"}, exitUsage},
+		{nil, []string{"export", "--clickhouse", "clickhouse://bw:hun%ter2@127.0.0.1:1/x"}, exitUsage, true},
+		{nil, []string{"export", "--clickhouse", "clickhouse://bw:hunter2@127.0.0.1:1/x"}, exitFailure, true},
+		{nil, []string{"refdata", "load", refDir, "--clickhouse", "clickhouse://bw:hun#t/er?2@127.0.0.1:1/x"}, exitFailure, true},
+		{nil, []string{"export", "--clickhouse", "clickhouse://bw@127.0.0.1:1/x", "--clickhouse-password-file", pwFile}, exitFailure, true},
+		{map[string]string{"BURDENWATCH_CLICKHOUSE_PASSWORD": "hunter2"}, []string{"export", "--clickhouse", "clickhouse://bw@127.0.0.1:1/x"}, exitFailure, true},
+		{nil, []string{"migrate", "--clickhouse", "clickhouse://bw:hunter2@127.0.0.1:1/x"}, exitFailure, false},
+		{nil, []string{"migrate", "--clickhouse-password", "hunter2"}, exitUsage, false},
+		{nil, []string{"migrate", "--config", file}, exitUsage, false},
+		{nil, []string{"migrate", "--clickhouse", "bw:hunter2@127.0.0.1:1"}, exitUsage, false},
 	} {
 		r := runArgs(t, tc.env, tc.args...)
 		if r.code != tc.code {
 			t.Errorf("%q: exit %d; want %d (stderr %q)", tc.args, r.code, tc.code, r.stderr)
 		}
-		if strings.Contains(r.stderr+r.stdout, "hunter2") || strings.Contains(r.stderr, "er?2") {
-			t.Errorf("%q: password printed: %q", tc.args, r.stderr)
+		for _, secret := range []string{"hunter2", "hun%ter2", "hun%25ter2", "er?2", "er%3F2"} {
+			if strings.Contains(r.stderr+r.stdout, secret) {
+				t.Errorf("%q: password printed: %q", tc.args, r.stderr)
+			}
+		}
+		if tc.redacted && !strings.Contains(r.stderr, "bw:xxxxx@") {
+			t.Errorf("%q: stderr %q; want the DSN shown as bw:xxxxx@…", tc.args, r.stderr)
 		}
 	}
 	r := runArgs(t, nil, "migrate", "--clickhouse-password-file", filepath.Join(t.TempDir(), "missing"))
