@@ -15,8 +15,9 @@ import (
 //go:embed templates/verify.html
 var templates embed.FS
 
-// maxUnitsPerCounty bounds the unit picker of one county.
-const maxUnitsPerCounty = 300
+// maxUnitsPerCounty bounds the unit picker of one county, so the page of a
+// code valid in ten counties stays small on a phone (other units are typed).
+const maxUnitsPerCounty = 40
 
 // checkNames are the Chinese names of the checks on the page.
 var checkNames = map[string]string{
@@ -186,8 +187,8 @@ func (s *Server) unitGroups(code, selected string) []unitGroup {
 			units = append([]string{c}, units...)
 		}
 		for i, u := range units {
-			if i == maxUnitsPerCounty {
-				break
+			if i >= maxUnitsPerCounty && u != selected {
+				continue
 			}
 			label := u + " " + levelLabel(u, p.CountyName)
 			g.Units = append(g.Units, unitOption{Code: u, Label: label, Selected: u == selected})

@@ -73,16 +73,13 @@ func Run(ctx context.Context, ln net.Listener, cfg RunConfig) error {
 func (s *Server) load(ctx context.Context, cfg RunConfig) error {
 	l := ClickHouseLoader{DB: cfg.DB}
 	start := time.Now()
-	if err := LoadReference(ctx, s.cfg.Index, l, cfg.Packs); err != nil {
-		return err
+	if !s.retry(ctx, "load reference data", func() error { return LoadReference(ctx, s.cfg.Index, l, cfg.Packs) }) {
+		return nil
 	}
 	done := make(chan error, 1)
 	go func() { done <- s.Follow(ctx, cfg.Follow) }()
-	if err := LoadInspections(ctx, s.cfg.Index, l); err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return err
+	if !s.retry(ctx, "load inspection events", func() error { return LoadInspections(ctx, s.cfg.Index, l) }) {
+		return <-done
 	}
 	st := s.cfg.Index.Stats()
 	s.cfg.Log.Info("verify index loaded", "inspections", st.Inspections, "elapsed", time.Since(start).Round(time.Millisecond))
@@ -99,6 +96,29 @@ func (s *Server) load(ctx context.Context, cfg RunConfig) error {
 				s.cfg.Log.Warn("refresh reference data; keeping the previous set", "err", err)
 			}
 		}
+	}
+}
+
+// retry runs f until it succeeds (true) or ctx ends (false), waiting 1 s,
+// 2 s, … up to 30 s between attempts and logging each failure: the
+// service keeps answering 503 on its data routes until the load succeeds.
+func (s *Server) retry(ctx context.Context, what string, f func() error) bool {
+	wait := time.Second
+	for {
+		err := f()
+		if err == nil {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		s.cfg.Log.Warn(what+" failed; retrying", "in", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 30*time.Second)
 	}
 }
 
