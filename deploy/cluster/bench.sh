@@ -20,7 +20,7 @@ go test -run '^$' -bench '^BenchmarkCluster$' -benchtime 1x -timeout 60m ./inter
 		for (i = 3; i < NF; i++) if ($(i + 1) == "events/s" || $(i + 1) == "s/province-year") v[name] = $i " " $(i + 1)
 	}
 	END {
-		printf "\n%-28s %-22s %-22s\n", "", "one server", "cluster (2x2)"
+		printf "\n%-22s %-22s %-24s %-24s\n", "", "one server", "cluster 2x2, quorum 2", "cluster 2x2, no quorum"
 		n = split("ingest/instances=1 ingest/instances=2 ingest/instances=3 transform", k, " ")
-		for (i = 1; i <= n; i++) printf "%-28s %-22s %-22s\n", k[i], v["single/" k[i]], v["cluster/" k[i]]
+		for (i = 1; i <= n; i++) printf "%-22s %-22s %-24s %-24s\n", k[i], v["single/" k[i]], v["cluster/" k[i]], v["cluster-q1/" k[i]]
 	}'

@@ -31,8 +31,12 @@ type target struct {
 }
 
 func newTarget(b *testing.B, name string) target {
-	if name == "cluster" {
+	switch name {
+	case "cluster":
 		c := Cluster(b, 2)
+		return target{name, c, c.Entry()}
+	case "cluster-q1": // without insert_quorum: what the quorum costs
+		c := Cluster(b, 0)
 		return target{name, c, c.Entry()}
 	}
 	db, _ := testenv.ClickHouse(b)
@@ -41,14 +45,14 @@ func newTarget(b *testing.B, name string) target {
 
 // BenchmarkCluster measures ingest with 1, 2 and 3 instances in one
 // consumer group (a 6-partition topic on 3 brokers) and the transform of
-// the province-year, on one server and on the cluster, with the same
-// messages. events/s is messages over the busy time: from the first
+// the province-year, on one server and on the cluster (with insert_quorum 2,
+// and without as cluster-q1), with the same messages. events/s is messages over the busy time: from the first
 // message fetched by any instance to the last batch flushed by any.
 func BenchmarkCluster(b *testing.B) {
 	Require(b)
 	p := Simulate(b, province, benchScale())
 	b.Logf("simulated %d messages (scale %g)", len(p.Messages), benchScale())
-	for _, name := range []string{"single", "cluster"} {
+	for _, name := range []string{"single", "cluster", "cluster-q1"} {
 		for _, n := range []int{1, 2, 3} {
 			b.Run(fmt.Sprintf("%s/ingest/instances=%d", name, n), func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
@@ -56,6 +60,9 @@ func BenchmarkCluster(b *testing.B) {
 					b.ReportMetric(eps, "events/s")
 				}
 			})
+		}
+		if name == "cluster-q1" {
+			continue // the same transform as "cluster"
 		}
 		b.Run(name+"/transform", func(b *testing.B) {
 			for i := 0; i < b.N; i++ {

@@ -14,6 +14,7 @@ import (
 	"github.com/burdenwatch/burdenwatch/broker"
 	"github.com/burdenwatch/burdenwatch/clickhouse"
 	"github.com/burdenwatch/burdenwatch/internal/testenv"
+	"github.com/burdenwatch/burdenwatch/kafka"
 )
 
 const (
@@ -203,6 +204,9 @@ func replicaKilled(t *testing.T, p *Province, want map[string]Fingerprint) {
 		})
 		t.Logf("%s: %v on ch%d and ch%d", table, fa, victim, victim+1)
 	}
+	if shardRows := count(ctx, b, "events_local"); before >= shardRows {
+		t.Errorf("ch%d was killed after ingest had written all %d rows of its shard: not during ingest", victim, shardRows)
+	}
 	caughtUp(t, ctx, victim, c.Entry().Database())
 }
 
@@ -276,11 +280,20 @@ func instanceKilled(t *testing.T, p *Province, want map[string]Fingerprint) {
 		t.Fatal(err)
 	}
 	_ = procs[0].Wait()
-	t.Logf("killed ingest instance 1 (pid %d) at %d of %d events", procs[0].Process.Pid, count(ctx, c.Entry(), "events"), total)
+	atKill := count(ctx, c.Entry(), "events")
+	t.Logf("killed ingest instance 1 (pid %d) at %d of %d events", procs[0].Process.Pid, atKill, total)
+	if atKill >= total {
+		t.Errorf("instance killed after all %d events were in: not during ingest", total)
+	}
 	for i, p := range procs[1:] {
 		if err := p.Wait(); err != nil {
 			t.Fatalf("ingest instance %d: %v", i+2, err)
 		}
+	}
+	// The survivors took over the killed instance's partitions and
+	// committed them to the end.
+	if lag, err := kafka.Lag(ctx, brokers, topic, "kill-instance"); err != nil || lag != 0 {
+		t.Errorf("group lag after the survivors finished: %d (%v), want 0", lag, err)
 	}
 	if _, err := Transform(ctx, c.Entry()); err != nil {
 		t.Fatalf("transform: %v", err)
