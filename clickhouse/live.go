@@ -8,48 +8,36 @@ import (
 	bw "github.com/burdenwatch/burdenwatch"
 )
 
-// LiveInspection is one inspection event (latest version of its event_id)
-// as the live service (serve) indexes it: who visited which bearing unit,
-// under which plan item, when, and whether on site.
-type LiveInspection struct {
-	ID          string
-	Version     uint64
-	IssuerCode  string
-	IssuerName  string
-	PlanCode    string
-	BearingUnit string
-	CountyCode  string
-	OccurredAt  time.Time
-	OnSite      bool
-}
-
 // liveBatch is how many inspections LiveInspections hands over at a time.
 const liveBatch = 8192
 
 // LiveInspections reads every inspection event, deduplicated (FINAL: the
-// highest version of each event_id), and calls each with batches of them.
-func (db *DB) LiveInspections(ctx context.Context, each func([]LiveInspection)) error {
-	const q = `SELECT event_id, version, issuer_code, issuer_name, plan_code, bearing_unit, county_code, occurred_at, on_site
+// highest version of each event_id), and calls each with batches of them
+// and their versions. Only the fields the live service (serve) indexes are
+// filled: id, kind, occurred_at, county and unit, issuer code and name,
+// plan code, on_site.
+func (db *DB) LiveInspections(ctx context.Context, each func(evs []bw.Event, versions []uint64)) error {
+	const q = `SELECT event_id, version, issuer_code, issuer_name, plan_code, county_code, unit_code, occurred_at, on_site
 FROM events FINAL WHERE kind = 'inspection'`
-	var r LiveInspection
+	var ev bw.Event
+	var version uint64
 	var onSite uint8
-	batch := make([]LiveInspection, 0, liveBatch)
+	evs, versions := make([]bw.Event, 0, liveBatch), make([]uint64, 0, liveBatch)
 	err := db.scanAll(ctx, "inspection events", q,
-		[]any{&r.ID, &r.Version, &r.IssuerCode, &r.IssuerName, &r.PlanCode, &r.BearingUnit, &r.CountyCode, &r.OccurredAt, &onSite},
+		[]any{&ev.ID, &version, &ev.Issuer.Code, &ev.Issuer.Name, &ev.Inspection.PlanCode, &ev.CountyCode, &ev.UnitCode, &ev.OccurredAt, &onSite},
 		func() {
-			r.OnSite = onSite == 1
-			r.OccurredAt = r.OccurredAt.In(db.loc)
-			batch = append(batch, r)
-			if len(batch) == liveBatch {
-				each(batch)
-				batch = batch[:0]
+			ev.Kind, ev.Inspection.OnSite, ev.OccurredAt = bw.KindInspection, onSite == 1, ev.OccurredAt.In(db.loc)
+			evs, versions = append(evs, ev), append(versions, version)
+			if len(evs) == liveBatch {
+				each(evs, versions)
+				evs, versions = evs[:0], versions[:0]
 			}
 		})
 	if err != nil {
 		return err
 	}
-	if len(batch) > 0 {
-		each(batch)
+	if len(evs) > 0 {
+		each(evs, versions)
 	}
 	return nil
 }

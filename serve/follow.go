@@ -75,7 +75,7 @@ func (s *Server) Follow(ctx context.Context, cfg FollowConfig) error {
 // it through LoadFromClickHouse's adapter).
 type Loader interface {
 	ReferenceData(ctx context.Context) (*bw.ReferenceData, error)
-	Inspections(ctx context.Context, each func([]LoadedInspection)) error
+	Inspections(ctx context.Context, each func(evs []bw.Event, versions []uint64)) error
 }
 
 // LoadReference reads the reference data into the index.

@@ -244,37 +244,25 @@ func (ix *Index) Apply(ev *bw.Event, version uint64) bool {
 	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	return ix.apply(ev.ID, inspection{
-		version: version, issuer: ev.Issuer.Code, plan: ev.Inspection.PlanCode,
-		unit: ev.BearingUnit(), county: ev.CountyCode, at: ev.OccurredAt.Unix(), onSite: ev.Inspection.OnSite,
-	}, ev.Issuer.Name)
+	return ix.apply(ev, version)
 }
 
-// ApplyBatch adds many inspections under one lock (the initial load).
-func (ix *Index) ApplyBatch(rows []LoadedInspection) {
+// ApplyBatch adds many event deliveries with their versions under one
+// lock (the initial load), as Apply does.
+func (ix *Index) ApplyBatch(evs []bw.Event, versions []uint64) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	for i := range rows {
-		r := &rows[i]
-		ix.apply(r.ID, inspection{version: r.Version, issuer: r.IssuerCode, plan: r.PlanCode,
-			unit: r.BearingUnit, county: r.CountyCode, at: r.OccurredAt.Unix(), onSite: r.OnSite}, r.IssuerName)
+	for i := range evs {
+		if evs[i].Kind == bw.KindInspection {
+			ix.apply(&evs[i], versions[i])
+		}
 	}
 }
 
-// LoadedInspection is one inspection event as read from storage.
-type LoadedInspection struct {
-	ID          string
-	Version     uint64
-	IssuerCode  string
-	IssuerName  string
-	PlanCode    string
-	BearingUnit string
-	CountyCode  string
-	OccurredAt  time.Time
-	OnSite      bool
-}
-
-func (ix *Index) apply(id string, in inspection, issuerName string) bool {
+func (ix *Index) apply(ev *bw.Event, version uint64) bool {
+	id, issuerName := ev.ID, ev.Issuer.Name
+	in := inspection{version: version, issuer: ev.Issuer.Code, plan: ev.Inspection.PlanCode,
+		unit: ev.BearingUnit(), county: ev.CountyCode, at: ev.OccurredAt.Unix(), onSite: ev.Inspection.OnSite}
 	old, ok := ix.byID[id]
 	if ok && old.version >= in.version {
 		return false

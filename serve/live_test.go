@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -403,18 +404,8 @@ func scrapeFamilies(t *testing.T, s *liveService) map[string]*dto.MetricFamily {
 // is loaded; health answers; readiness says what is missing.
 func TestUnavailableBeforeLoad(t *testing.T) {
 	ix := NewIndex()
-	srv, err := NewServer(Config{Index: ix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	s := &liveService{base: "http://" + ln.Addr().String(), client: &http.Client{Timeout: 5 * time.Second}}
+	base, stop := serveIndex(t, ix)
+	s := &liveService{base: base, client: &http.Client{Timeout: 5 * time.Second}}
 	for path, want := range map[string]int{
 		"/api/v1/verify?code=HN2025-0001&unit=431024": 503, "/verify/HN2025-0001": 503,
 		"/healthz": 200, "/readyz": 503,
@@ -432,8 +423,33 @@ func TestUnavailableBeforeLoad(t *testing.T) {
 	if status, body := s.get(t, "/api/v1/verify?code=HN2025-0001&unit=431024&at=2025-06-12T10:00:00%2B08:00"); status != 200 {
 		t.Errorf("verify after load: %d %s", status, body)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("graceful stop: %v", err)
 	}
+}
+
+// serveIndex serves ix over a loopback socket (no ClickHouse, no broker)
+// and returns its base URL and a stop function that shuts the server down
+// gracefully and returns Serve's error (also run at cleanup).
+func serveIndex(t *testing.T, ix *Index) (string, func() error) {
+	t.Helper()
+	srv, err := NewServer(Config{Index: ix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	var once sync.Once
+	var serr error
+	stop := func() error {
+		once.Do(func() { cancel(); serr = <-done })
+		return serr
+	}
+	t.Cleanup(func() { _ = stop() })
+	return "http://" + ln.Addr().String(), stop
 }

@@ -166,17 +166,8 @@ func (s *Server) unitGroups(code, selected string) []unitGroup {
 	if entry == nil {
 		return nil
 	}
-	counties := entry.Counties
-	if len(counties) == 0 {
-		for c, p := range ref.points {
-			if p.ProvinceCode == entry.ProvinceCode {
-				counties = append(counties, c)
-			}
-		}
-		sort.Strings(counties)
-	}
 	var out []unitGroup
-	for _, c := range counties {
+	for _, c := range ref.entryCounties(entry) {
 		p, ok := ref.points[c]
 		if !ok {
 			continue
@@ -226,6 +217,22 @@ func levelLabel(unit, countyName string) string {
 	default:
 		return "村/社区"
 	}
+}
+
+// entryCounties are the counties code entry e may visit: its list, else
+// the observation counties of its province, sorted.
+func (r *Reference) entryCounties(e *bw.InspectionCode) []string {
+	if len(e.Counties) > 0 {
+		return e.Counties
+	}
+	var out []string
+	for c, p := range r.points {
+		if p.ProvinceCode == e.ProvinceCode {
+			out = append(out, c)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // anyEntry returns the code's entry of the latest year it is registered

@@ -5,7 +5,6 @@ import (
 	"context"
 	"image"
 	"image/png"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -91,24 +90,12 @@ func TestPhonePageScreenshots(t *testing.T) {
 	ix.Apply(ev("p2", "HN-YJT", "湖南省应急管理厅", "431024101", time.Date(2025, 4, 8, 9, 0, 0, 0, loc)), 1)
 	ix.Apply(ev("p3", "HN-YJT", "湖南省应急管理厅", "431024101", time.Date(2025, 5, 8, 9, 0, 0, 0, loc)), 1)
 	ix.Apply(ev("p4", "HN-YJT", "湖南省应急管理厅", "431024102001", time.Date(2025, 5, 9, 9, 0, 0, 0, loc)), 1)
-	srv, err := NewServer(Config{Index: ix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	defer func() { cancel(); <-done }()
+	base, _ := serveIndex(t, ix)
 
 	dir := t.TempDir()
 	if os.Getenv("BURDENWATCH_UPDATE_SCREENSHOTS") != "" {
 		dir = filepath.Join("..", "docs")
 	}
-	base := "http://" + ln.Addr().String()
 	at := "&at=2025-06-12T10%3A00%3A00%2B08%3A00"
 	for _, c := range []struct {
 		name, path string

@@ -131,16 +131,8 @@ func (l ClickHouseLoader) ReferenceData(ctx context.Context) (*bw.ReferenceData,
 }
 
 // Inspections reads the stored inspection events (latest version each).
-func (l ClickHouseLoader) Inspections(ctx context.Context, each func([]LoadedInspection)) error {
-	var out []LoadedInspection
-	err := l.DB.LiveInspections(ctx, func(rows []clickhouse.LiveInspection) {
-		out = out[:0]
-		for _, r := range rows {
-			out = append(out, LoadedInspection(r))
-		}
-		each(out)
-	})
-	if err != nil {
+func (l ClickHouseLoader) Inspections(ctx context.Context, each func(evs []bw.Event, versions []uint64)) error {
+	if err := l.DB.LiveInspections(ctx, each); err != nil {
 		return fmt.Errorf("read inspections: %w", err)
 	}
 	return nil

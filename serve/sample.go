@@ -43,16 +43,7 @@ func (ix *Index) Samples(loc *time.Location) map[bw.Verdict]Sample {
 // verdicts (the refusal by visit cap) have been found.
 func (ix *Index) sampleEntry(ref *Reference, e *bw.InspectionCode, loc *time.Location, out map[bw.Verdict]Sample) bool {
 	at := sampleTime(e, loc)
-	counties := e.Counties
-	if len(counties) == 0 {
-		for c, p := range ref.points {
-			if p.ProvinceCode == e.ProvinceCode {
-				counties = append(counties, c)
-			}
-		}
-		sort.Strings(counties)
-	}
-	for _, county := range counties {
+	for _, county := range ref.entryCounties(e) {
 		if _, ok := ref.points[county]; !ok {
 			continue
 		}
@@ -101,7 +92,7 @@ func (ix *Index) SampleQueries(loc *time.Location, n int) []Sample {
 		for _, e := range ref.codes[code] {
 			at := sampleTime(e, loc)
 			var qs []Query
-			for _, county := range e.Counties {
+			for _, county := range ref.entryCounties(e) {
 				for _, u := range ix.Units(county) {
 					qs = append(qs, Query{Code: e.Code, Unit: u, At: at})
 				}
