@@ -158,11 +158,7 @@ func (s *Server) verifyPage(w http.ResponseWriter, r *http.Request) string {
 // the observation counties of its province) with the units seen in their
 // inspection events.
 func (s *Server) unitGroups(code, selected string) []unitGroup {
-	ref := s.cfg.Index.Reference()
-	entry, _ := ref.entry(code, s.cfg.Now().In(s.cfg.Location).Year())
-	if entry == nil {
-		entry = ref.anyEntry(code)
-	}
+	ref, entry := s.pageEntry(code)
 	if entry == nil {
 		return nil
 	}
@@ -189,14 +185,21 @@ func (s *Server) unitGroups(code, selected string) []unitGroup {
 	return out
 }
 
-// entryInfo describes the code's entry of the current year (else of its
-// latest year) for the page shown before a unit is chosen.
-func (s *Server) entryInfo(code string) *CodeInfo {
+// pageEntry is the entry the page describes before a unit is chosen: the
+// code's entry of the current year, else of the latest year it has one.
+func (s *Server) pageEntry(code string) (*Reference, *bw.InspectionCode) {
 	ref := s.cfg.Index.Reference()
 	e, _ := ref.entry(code, s.cfg.Now().In(s.cfg.Location).Year())
 	if e == nil {
 		e = ref.anyEntry(code)
 	}
+	return ref, e
+}
+
+// entryInfo describes the code's entry of the current year (else of its
+// latest year) for the page shown before a unit is chosen.
+func (s *Server) entryInfo(code string) *CodeInfo {
+	ref, e := s.pageEntry(code)
 	if e == nil {
 		return nil
 	}
