@@ -64,10 +64,12 @@ type Delivering struct {
 	// Client makes the webhook calls; nil means a client with a 10 s
 	// timeout per call.
 	Client *http.Client
-	// Retry bounds the webhook retries of one alert: exponential backoff
-	// from 200 ms, capped at 10 s between attempts, for at most
-	// MaxElapsed (default 5 min). An alert not answered 2xx by then stays
-	// undelivered and is tried again on the next Deliver.
+	// MaxElapsed bounds the webhook calls of one Deliver (default 2 min):
+	// each alert is retried with exponential backoff from 200 ms, capped
+	// at 10 s between attempts, until answered 2xx or the budget is spent.
+	// Alerts not delivered by then stay undelivered, Deliver returns an
+	// error naming them, and the next Deliver tries them again; an
+	// unreachable webhook never holds a recompute longer than this.
 	MaxElapsed time.Duration
 	Log        *slog.Logger // nil: slog.Default()
 }
@@ -138,15 +140,22 @@ func (d *Delivering) deliverKafka(ctx context.Context, alerts []bw.Alert) error 
 
 func (d *Delivering) deliverWebhook(ctx context.Context, alerts []bw.Alert) error {
 	todo, err := d.pending(ctx, ChannelWebhook, alerts)
-	if err != nil {
+	if err != nil || len(todo) == 0 {
 		return err
 	}
+	budget := d.MaxElapsed
+	if budget <= 0 {
+		budget = 2 * time.Minute
+	}
+	wctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
 	var errs []error
-	for _, a := range todo {
-		n, err := d.post(ctx, a)
+	for i, a := range todo {
+		n, err := d.post(wctx, a)
 		if err != nil {
 			errs = append(errs, err)
-			if ctx.Err() != nil {
+			if wctx.Err() != nil {
+				errs = append(errs, fmt.Errorf("alert: webhook %s: %d alerts left undelivered after %s", d.Webhook, len(todo)-i, budget))
 				break
 			}
 			continue
@@ -169,10 +178,6 @@ func (d *Delivering) post(ctx context.Context, a bw.Alert) (uint32, error) {
 	var attempts uint32
 	bo := &backoff.ExponentialBackOff{InitialInterval: 200 * time.Millisecond, RandomizationFactor: 0.5,
 		Multiplier: 2, MaxInterval: 10 * time.Second}
-	maxElapsed := d.MaxElapsed
-	if maxElapsed <= 0 {
-		maxElapsed = 5 * time.Minute
-	}
 	_, err = backoff.Retry(ctx, func() (struct{}, error) {
 		attempts++
 		err := d.postOnce(ctx, a.ID, body)
@@ -180,7 +185,7 @@ func (d *Delivering) post(ctx context.Context, a bw.Alert) (uint32, error) {
 			d.log().Warn("alert webhook attempt failed", "alert_id", a.ID, "attempt", attempts, "err", err)
 		}
 		return struct{}{}, err
-	}, backoff.WithBackOff(bo), backoff.WithMaxElapsedTime(maxElapsed))
+	}, backoff.WithBackOff(bo), backoff.WithMaxElapsedTime(0))
 	if err != nil {
 		return attempts, fmt.Errorf("alert: webhook %s: alert %s after %d attempts: %w", d.Webhook, a.ID, attempts, err)
 	}

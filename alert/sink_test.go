@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -207,5 +208,38 @@ func TestDeliverOnce(t *testing.T) {
 		if a.ID == ids[5] && a.Projected != 13 {
 			t.Errorf("%s projected after the December recompute = %v, want 13 (YTD 13 × 12 ÷ 12)", a.ID, a.Projected)
 		}
+	}
+}
+
+// TestWebhookBudget: a webhook that never answers 2xx holds Deliver no
+// longer than MaxElapsed; nothing is recorded, and the next Deliver
+// against a healthy webhook delivers everything.
+func TestWebhookBudget(t *testing.T) {
+	ctx := context.Background()
+	db, _ := testenv.ClickHouse(t)
+	down := &webhook{failFirst: 1 << 30, bodies: map[string]Message{}}
+	srv := httptest.NewServer(down)
+	defer srv.Close()
+	alerts := Evaluate(scenarioInput(t, scenarioEvents(), 1000))[:3]
+	sink := &Delivering{Store: db, Webhook: srv.URL, MaxElapsed: 800 * time.Millisecond}
+	err := sink.Deliver(ctx, alerts)
+	if err == nil || !strings.Contains(err.Error(), "undelivered") {
+		t.Fatalf("Deliver to a failing webhook: %v, want an error naming the undelivered alerts", err)
+	}
+	if n := len(down.received()); n == 0 || n > 1 {
+		t.Errorf("failing webhook saw %d distinct alerts, want only the first within the budget", n)
+	}
+	if rows := deliveryRows(t, db); len(rows) != 0 {
+		t.Errorf("deliveries recorded for a failing webhook: %v", rows)
+	}
+	up := &webhook{bodies: map[string]Message{}}
+	srv2 := httptest.NewServer(up)
+	defer srv2.Close()
+	sink.Webhook = srv2.URL
+	if err := sink.Deliver(ctx, alerts); err != nil {
+		t.Fatal(err)
+	}
+	if got := up.received(); len(got) != 3 {
+		t.Errorf("healthy webhook received %v, want the 3 alerts once each", got)
 	}
 }
