@@ -44,6 +44,7 @@ func simulateCommand(a *app) *cobra.Command {
 	fs.Float64Var(&cfg.DuplicateShare, "duplicate-share", cfg.DuplicateShare, "重复投递比例")
 	fs.Float64Var(&cfg.RevisionShare, "revision-share", cfg.RevisionShare, "更正（新 revision）比例")
 	fs.Float64Var(&cfg.LateShare, "late-share", cfg.LateShare, "迟报（发生后 1–5 周才发布）比例")
+	fs.Float64Var(&cfg.InvalidCodeShare, "invalid-code-share", cfg.InvalidCodeShare, "出示无效督查码（未赋码、他单位码、不在有效期）的督查检查比例")
 	fs.StringVar(&refDir, "refdata", refDir, "参考数据目录（观测点、计划清单、发文单位）")
 	fs.StringVar(&o.file, "file", "", "写入 JSON 行 `文件` 而不发布到 Kafka（用于基准测试）")
 	return cmd

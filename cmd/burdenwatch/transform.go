@@ -6,12 +6,18 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
+	"net/url"
 	"os"
 	"sort"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/burdenwatch/burdenwatch/alert"
+	"github.com/burdenwatch/burdenwatch/clickhouse"
+	"github.com/burdenwatch/burdenwatch/kafka"
 	"github.com/burdenwatch/burdenwatch/rules"
 	"github.com/burdenwatch/burdenwatch/transform"
 )
@@ -26,6 +32,7 @@ func transformCommand(a *app) *cobra.Command {
 	var cfg transform.Config
 	var ch clickhouseFlags
 	var follow bool
+	var al alertFlags
 	packDir := defaultRulePacks
 	cmd := &cobra.Command{
 		Use:   "transform",
@@ -40,7 +47,7 @@ func transformCommand(a *app) *cobra.Command {
 				return err
 			}
 			cfg.Packs, cfg.Log = packs, a.log
-			return runTransform(cmd.Context(), a, cfg, &ch, follow)
+			return runTransform(cmd.Context(), a, cfg, &ch, follow, al)
 		},
 	}
 	fs := cmd.Flags()
@@ -48,15 +55,55 @@ func transformCommand(a *app) *cobra.Command {
 	fs.BoolVar(&cfg.Full, "full", false, "全量重算所有省份年度")
 	fs.BoolVar(&follow, "follow", false, "持续运行，每隔几秒检查新数据")
 	fs.StringVar(&packDir, "rule-packs", packDir, "规则包`目录`（每省一个 JSON 文件；默认目录不存在时用内置规则包）")
+	al.register(fs)
 	return cmd
 }
 
-func runTransform(ctx context.Context, a *app, cfg transform.Config, ch *clickhouseFlags, follow bool) error {
+// alertFlags choose where transform delivers the early warnings (SPEC
+// §8.5): always the alerts table; Kafka unless --brokers is empty; the
+// webhook when --alert-webhook is set.
+type alertFlags struct{ brokers, topic, webhook string }
+
+func (f *alertFlags) register(fs *pflag.FlagSet) {
+	brokersFlag(fs, &f.brokers)
+	fs.StringVar(&f.topic, "alerts-topic", alert.DefaultTopic, "预警消息的 Kafka 主题（--brokers 为空时不发送）")
+	fs.StringVar(&f.webhook, "alert-webhook", "", "预警推送地址（`URL`）：逐条 POST JSON，请求头 Idempotency-Key 为预警编号，失败按退避重试")
+}
+
+// sink returns the alert sink of the flags and a function that closes it.
+func (f *alertFlags) sink(ctx context.Context, db *clickhouse.DB, log *slog.Logger) (*alert.Delivering, func(), error) {
+	s := &alert.Delivering{Store: db, Log: log}
+	if f.webhook != "" {
+		u, err := url.Parse(f.webhook)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, nil, fmt.Errorf("--alert-webhook %q: want an http:// or https:// URL", f.webhook)
+		}
+		s.Webhook = f.webhook
+	}
+	brokers := splitList(f.brokers)
+	if len(brokers) == 0 {
+		return s, func() {}, nil
+	}
+	if err := kafka.Ping(ctx, brokers); err != nil {
+		return nil, nil, fmt.Errorf("alerts go to Kafka topic %s (--brokers %s; an empty --brokers sends none): %w", f.topic, f.brokers, err)
+	}
+	pub := kafka.NewPublisher(brokers, f.topic)
+	s.Publisher = pub
+	return s, func() { pub.Close() }, nil
+}
+
+func runTransform(ctx context.Context, a *app, cfg transform.Config, ch *clickhouseFlags, follow bool, al alertFlags) error {
 	db, err := ch.open(ctx, false)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	sink, closeSink, err := al.sink(ctx, db, a.log)
+	if err != nil {
+		return err
+	}
+	defer closeSink()
+	cfg.Alerts = sink
 	for {
 		sum, err := transform.Run(ctx, db, cfg)
 		if err != nil {
