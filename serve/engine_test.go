@@ -115,4 +115,3 @@ func TestVisitsCountedAsTheRuleEngine(t *testing.T) {
 		t.Fatal("no inspection.visit_cap result with a registered code to compare (simulation changed?)")
 	}
 }
-
