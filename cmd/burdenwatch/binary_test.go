@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -62,6 +64,80 @@ func (b binary) run(env map[string]string, args ...string) result {
 	return result{code, out.String(), errOut.String()}
 }
 
+// process is a started binary whose stdout is read line by line.
+type process struct {
+	cmd   *exec.Cmd
+	lines chan string
+	done  chan struct{}
+}
+
+// start starts the binary with args in the background.
+func (b binary) start(args ...string) *process {
+	b.t.Helper()
+	cmd := exec.Command(b.path, args...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "BURDENWATCH_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	for k, v := range b.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.t.Fatal(err)
+	}
+	p := &process{cmd: cmd, lines: make(chan string, 1000), done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			p.lines <- sc.Text()
+		}
+	}()
+	b.t.Cleanup(func() { _ = cmd.Process.Kill() })
+	return p
+}
+
+// waitFor reads lines until one contains want; a minute without it fails
+// (the process hangs, this is no speed check).
+func (p *process) waitFor(t *testing.T, want string) {
+	t.Helper()
+	timeout := time.After(time.Minute)
+	for {
+		select {
+		case l := <-p.lines:
+			if strings.Contains(l, want) {
+				return
+			}
+		case <-p.done:
+			t.Fatalf("process ended without printing %q", want)
+		case <-timeout:
+			t.Fatalf("no line with %q within a minute", want)
+		}
+	}
+}
+
+// stop sends SIGTERM and returns the exit status.
+func (p *process) stop(t *testing.T) int {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-p.done
+	err := p.cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0
+}
+
 // ok runs args and fails the test unless they exit 0 with stdout
 // containing want.
 func (b binary) ok(want string, args ...string) result {
@@ -88,7 +164,7 @@ func TestBinary(t *testing.T) {
 	name := "bwcli_" + hex.EncodeToString(suffix)
 	dsn := testenv.ServerDSN() + name
 	t.Cleanup(func() { _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name) })
-	b := binary{t: t, path: buildBinary(t), env: map[string]string{"BURDENWATCH_CLICKHOUSE": dsn}}
+	b := binary{t: t, path: buildBinary(t), env: passwordFromFile(t, dsn)}
 
 	t.Run("migrate twice", func(t *testing.T) {
 		b.t = t
@@ -175,6 +251,31 @@ func TestBinary(t *testing.T) {
 		b.ok("没有新数据", "transform")
 	})
 
+	t.Run("transform --follow", func(t *testing.T) {
+		b.t = t
+		follow := b.start("transform", "--follow")
+		// A reference data load asks for a recompute; the follower does it.
+		b.ok("参考数据已导入", "refdata", "load", refDir)
+		follow.waitFor(t, "已重算 1 个省份年度：43/2025")
+		if code := follow.stop(t); code != 0 {
+			t.Errorf("transform --follow after SIGTERM: exit %d; want 0", code)
+		}
+	})
+
+	t.Run("report", func(t *testing.T) {
+		b.t = t
+		if _, err := exec.LookPath("chromium"); err != nil {
+			t.Skip("chromium not installed (make tools installs it)")
+		}
+		dir := t.TempDir()
+		b.ok("通报.pdf", "report", "--province", "43", "--month", "2025-12", "--out", dir, "--date", "2026-01-05")
+		for _, f := range []string{"43-2025-12/通报.html", "43-2025-12/通报.pdf"} {
+			if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+				t.Errorf("%s: %v", f, err)
+			}
+		}
+	})
+
 	t.Run("dashboards write", func(t *testing.T) {
 		b.t = t
 		dir := t.TempDir()
@@ -226,6 +327,25 @@ func TestBinary(t *testing.T) {
 			}
 		}
 	})
+}
+
+// passwordFromFile gives the binary the DSN without its password and the
+// password through BURDENWATCH_CLICKHOUSE_PASSWORD_FILE, the documented way,
+// when the local server's password file holds it.
+func passwordFromFile(t *testing.T, dsn string) map[string]string {
+	t.Helper()
+	env := map[string]string{"BURDENWATCH_CLICKHOUSE": dsn}
+	d, err := clickhouse.ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(testenv.PasswordFile())
+	if pw, _, _ := strings.Cut(string(b), "\n"); err == nil && d.Password != "" && pw == d.Password {
+		d.Password = ""
+		env["BURDENWATCH_CLICKHOUSE"] = d.String()
+		env["BURDENWATCH_CLICKHOUSE_PASSWORD_FILE"] = testenv.PasswordFile()
+	}
+	return env
 }
 
 // copyRefdata copies the shipped reference data to a new directory,
