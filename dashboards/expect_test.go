@@ -136,7 +136,9 @@ func liveExpectations(want map[string][][]string) {
 	}
 	day := func(s string) string { return ms(at(s + " 00:00:00")) }
 	want[UIDProvince+"/每日扫码次数"] = sorted([][]string{
-		{day("2025-03-01"), "符合规定", "1"}, {day("2025-03-01"), "可拒绝", "1"}, {day("2025-03-02"), "可拒绝", "1"},
+		{day("2025-03-01"), "可以接受", "1"}, {day("2025-03-01"), "可不予配合", "1"}, {day("2025-03-02"), "可不予配合", "1"},
 	})
-	want[UIDProvince+"/可拒绝原因"] = [][]string{{"uncoded", "2"}, {"over_visit_cap", "1"}}
+	want[UIDProvince+"/可不予配合的原因"] = [][]string{
+		{"未登记的督查编码（registered）", "2"}, {"近期督查扎堆（crowding，仅提醒）", "1"}, {"超过到同一单位的次数上限（visit_cap）", "1"},
+	}
 }

@@ -19,9 +19,9 @@ func provinceOverview(a *assembly) {
 		description: "时间范围所涉年度的预警（接近配额、基数或频次上限）与超限（已超过）。事项为配额、基数或频次上限的范围；预计全年按目前进度推算；越线月份为首次越线的月份。",
 		sql:         alertsSQL(a.o.Plugin), w: 24, h: 10})
 	a.row("扫码验证")
-	a.timeseries(spec{title: "每日扫码次数", description: "被检查单位扫描检查码的次数，按当时的核验结果分为符合规定与可拒绝",
+	a.timeseries(spec{title: "每日扫码次数", description: "被检查单位扫描督查编码的次数，按扫码时的核验结果分为可以接受与可不予配合",
 		sql: scansPerDaySQL(a.o.Plugin), w: 12, h: 9, unit: "short"})
-	a.barchart(spec{title: "可拒绝原因", description: "核验结果为可拒绝的扫码，按原因计数（一次扫码可有多个原因）",
+	a.barchart(spec{title: "可不予配合的原因", description: "核验结果为可不予配合的扫码，按未通过的核验项计数（一次扫码可有多项）",
 		sql: refusalReasonsSQL(a.o.Plugin), w: 12, h: 9}, "原因")
 }
 

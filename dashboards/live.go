@@ -43,14 +43,21 @@ func scansFrom(p Plugin) string {
 
 // scansPerDaySQL: scans per day, by verdict.
 func scansPerDaySQL(p Plugin) string {
-	return p.series("SELECT toStartOfDay(scanned_at) AS time, if(verdict = 'accept', '符合规定', '可拒绝') AS series, toFloat64(count()) AS value\nFROM (\n" +
+	return p.series("SELECT toStartOfDay(scanned_at) AS time, if(verdict = 'accept', '可以接受', '可不予配合') AS series, toFloat64(count()) AS value\nFROM (\n" +
 		indent(scansFrom(p)) + "\n)\nGROUP BY time, series")
 }
+
+// reasonName is a failed check of SPEC §8.2 in Chinese with its id; an
+// unknown id is shown as it is.
+const reasonName = "transform(reason, " +
+	"['registered', 'valid_period', 'target', 'planned', 'visit_cap', 'no_meeting_month', 'exempt', 'crowding'], " +
+	"['未登记的督查编码（registered）', '不在有效期内（valid_period）', '本县不在检查对象内（target）', '不在年度计划内（planned）', " +
+	"'超过到同一单位的次数上限（visit_cap）', '无会月（no_meeting_month）', '豁免县的综合督查（exempt）', '近期督查扎堆（crowding，仅提醒）'], reason)"
 
 // refusalReasonsSQL: the reasons of the scans that allowed a refusal
 // (reasons is an Array(String); a scan may have several).
 func refusalReasonsSQL(p Plugin) string {
-	return "SELECT\n    reason AS `原因`,\n    count() AS `次数`\nFROM (\n" +
+	return "SELECT\n    " + reasonName + " AS `原因`,\n    count() AS `次数`\nFROM (\n" +
 		"    SELECT arrayJoin(reasons) AS reason\n    FROM (\n" + indent(indent(scansFrom(p))) + "\n    )\n    WHERE verdict = 'may_refuse'\n" +
 		")\nGROUP BY reason\nORDER BY `次数` DESC, reason"
 }

@@ -135,7 +135,7 @@ func insertLive(t *testing.T, db *clickhouse.DB) {
 	for i, verdict := range []string{"accept", "may_refuse", "may_refuse"} {
 		at := simNow.AddDate(0, 0, -1-i)
 		scans = append(scans, []any{"scan" + verdict + string(rune('a'+i)), at, "CODE", county + "001", county, simProvince, "ISS1", "P1",
-			verdict, []string{"uncoded", "over_visit_cap"}[:i], uint32(i), []string{}, []string{}, at})
+			verdict, []string{"registered", "visit_cap"}[:i], uint32(i), []string{}, []string{}, at})
 	}
 	insert(t, db, "scans", []string{"scan_id", "scanned_at", "inspection_code", "unit_code", "county_code", "province_code",
 		"issuer_code", "plan_code", "verdict", "reasons", "accompanying", "accompanying_names", "accompanying_roles", "recorded_at"}, scans)

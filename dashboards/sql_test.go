@@ -148,10 +148,10 @@ func insertScans(t *testing.T, db *clickhouse.DB) {
 	var rows [][]any
 	for _, x := range []s{
 		{"s1", "2025-03-01 09:00:00", "430102", "43", "accept", []string{}},
-		{"s2", "2025-03-01 15:00:00", "430102", "43", "may_refuse", []string{"uncoded", "over_visit_cap"}},
-		{"s3", "2025-03-02 10:00:00", "430103", "43", "may_refuse", []string{"uncoded"}},
-		{"s4", "2025-01-02 10:00:00", "430103", "43", "may_refuse", []string{"uncoded"}}, // out of range
-		{"s5", "2025-03-02 10:00:00", "330102", "33", "may_refuse", []string{"uncoded"}}, // other province
+		{"s2", "2025-03-01 15:00:00", "430102", "43", "may_refuse", []string{"registered", "visit_cap"}},
+		{"s3", "2025-03-02 10:00:00", "430103", "43", "may_refuse", []string{"registered", "crowding"}},
+		{"s4", "2025-01-02 10:00:00", "430103", "43", "may_refuse", []string{"registered"}}, // out of range
+		{"s5", "2025-03-02 10:00:00", "330102", "33", "may_refuse", []string{"registered"}}, // other province
 	} {
 		rows = append(rows, []any{x.id, at(x.at), "C-" + x.id, x.county + "001", x.county, x.prov, "ISS", "PLAN", x.verdict,
 			x.reasons, uint32(1), []string{"张三"}, []string{"科员"}, at(x.at)})
