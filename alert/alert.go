@@ -188,7 +188,7 @@ func (e *evaluation) county(county string) {
 		current := y[e.elapsed-1]
 		if q := quota[k]; q != nil {
 			limit := float64(*q)
-			notice := QuotaNoticeShare * limit
+			notice := float64(*q) * 4 / 5 // QuotaNoticeShare, exact in decimal
 			m := e.crossing(1, func(m int) bool { return y[m-1] >= notice })
 			e.emit(county, sc.quota, bw.AlertNotice, m, at(y, m), notice, current)
 			m = e.crossing(1, func(m int) bool { return y[m-1] > limit })
