@@ -11,7 +11,8 @@
 # Environment: BURDENWATCH_BIN (bin/burdenwatch), BENCH_SERVE_DB
 # (bw_bench_serve; created by migrate, reused), BENCH_SERVE_LISTEN
 # (127.0.0.1:18481), BENCH_SERVE_RATE (5000), BENCH_SERVE_SCALE (30),
-# BENCH_SERVE_SECONDS (15).
+# BENCH_SERVE_SECONDS (15), BENCH_SERVE_INGEST_NICE (0: the niceness ingest
+# runs at, to give serve the CPU first when both share the cores).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 if [[ -f deploy/env.sh ]]; then
@@ -24,6 +25,7 @@ LISTEN=${BENCH_SERVE_LISTEN:-127.0.0.1:18481}
 RATE=${BENCH_SERVE_RATE:-5000}
 SCALE=${BENCH_SERVE_SCALE:-30}
 SECONDS_=${BENCH_SERVE_SECONDS:-15}
+NICE=${BENCH_SERVE_INGEST_NICE:-0}
 export BURDENWATCH_CLICKHOUSE=clickhouse://default@127.0.0.1:19000/$DBNAME
 export BURDENWATCH_TOPIC=bench-serve.events
 export BURDENWATCH_GROUP=bench-serve-ingest
@@ -48,9 +50,9 @@ echo "verify queries: $(wc -l <"$LOG/queries.tsv") (accept $(grep -c '^accept' "
 "$BW" simulate --province 43 --year 2025 --scale "$SCALE" --seed 2 >/dev/null 2>&1
 sleep 3 # serve's follower decodes the new backlog too; let it catch up first
 echo "load: $(uptime)"
-("$BW" ingest --until-idle >"$LOG/ingest.log" 2>&1) &
+(nice -n "$NICE" "$BW" ingest --until-idle >"$LOG/ingest.log" 2>&1) &
 ingest_pid=$!
-echo -n "while ingest runs: "
+echo -n "while ingest runs (nice $NICE): "
 "$LOG/verifyload" --base "http://$LISTEN" --rate "$RATE" --concurrency 64 --warmup 1s --duration "${SECONDS_}s" <"$LOG/queries.tsv" || true
 wait "$ingest_pid"
 grep -E '^消息' "$LOG/ingest.log" | sed 's/^/ingest: /'
