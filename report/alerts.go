@@ -36,12 +36,24 @@ var alertScopes = map[string]struct{ indicator, item, unit string }{
 	"inspections.baseline": {"inspections", "督查检查考核较基数年（只减不增）", "次"},
 }
 
+// CapsReached counts the visit-cap and issuer-cap scopes that reached
+// their cap without exceeding it: the report counts them instead of
+// listing them (with caps of 1 every first visit reaches its cap).
+type CapsReached struct {
+	Visits        int // visit_cap notices: the next visit of the item to the unit would exceed
+	Comprehensive int // comprehensive_cap notices
+	Appraisal     int // appraisal_cap notices
+}
+
+// Total is the number of scopes counted.
+func (c CapsReached) Total() int { return c.Visits + c.Comprehensive + c.Appraisal }
+
 // alertRows lists the alerts of the report year first crossed by month,
 // one per county and scope (the breach when there is one), breaches
-// first, then by county and scope. Count scopes are projected from the
-// report month's year-to-date indicator; visit and issuer caps keep the
-// projection of their latest computation.
-func alertRows(alerts []bw.Alert, ix indicatorIndex, counties []county, issuers map[string]string, month time.Time) []AlertRow {
+// first, then by county and scope; cap notices are only counted. Count
+// scopes are projected from the report month's year-to-date indicator;
+// visit and issuer caps keep the projection of their latest computation.
+func alertRows(alerts []bw.Alert, ix indicatorIndex, counties []county, issuers map[string]string, month time.Time) ([]AlertRow, CapsReached) {
 	names := map[string]string{}
 	for _, c := range counties {
 		names[c.code] = c.name
@@ -57,7 +69,19 @@ func alertRows(alerts []bw.Alert, ix indicatorIndex, counties []county, issuers 
 		}
 	}
 	rows := make([]AlertRow, 0, len(best))
+	var caps CapsReached
 	for _, a := range best {
+		if _, counted := alertScopes[a.Scope]; !counted && a.Level == bw.AlertNotice {
+			switch strings.SplitN(a.Scope, ":", 2)[0] {
+			case "visit_cap":
+				caps.Visits++
+			case "comprehensive_cap":
+				caps.Comprehensive++
+			default:
+				caps.Appraisal++
+			}
+			continue
+		}
 		rows = append(rows, alertRow(a, ix, names[a.CountyCode], issuers, month))
 	}
 	sort.Slice(rows, func(i, j int) bool {
@@ -70,7 +94,7 @@ func alertRows(alerts []bw.Alert, ix indicatorIndex, counties []county, issuers 
 		}
 		return a.Scope < b.Scope
 	})
-	return rows
+	return rows, caps
 }
 
 func alertRow(a bw.Alert, ix indicatorIndex, name string, issuers map[string]string, month time.Time) AlertRow {
@@ -131,8 +155,13 @@ func issuerNames(results []Result) map[string]string {
 
 // alertsText is the section's opening sentence.
 func alertsText(m *Model) string {
+	caps := ""
+	if c := m.CapsReached; c.Total() > 0 {
+		caps = fmt.Sprintf("另有%d项已达频次上限、再开展即超限（计划事项对基层单位的检查%d项、综合性督查检查%d项、观摩评比%d项），未逐项列出。",
+			c.Total(), c.Visits, c.Comprehensive, c.Appraisal)
+	}
 	if len(m.Alerts) == 0 {
-		return fmt.Sprintf("截至%s，各观测点均未触及配额、基数和频次预警阈值。", m.MonthLabel)
+		return fmt.Sprintf("截至%s，各观测点均未超出或接近配额、基数和频次限额。", m.MonthLabel) + caps
 	}
 	counties := map[string]bool{}
 	breaches := 0
@@ -143,5 +172,5 @@ func alertsText(m *Model) string {
 		}
 	}
 	return fmt.Sprintf("截至%s，共有%d个观测点触及预警阈值，涉及%d项：已超限%d项、接近上限%d项。预计全年数按%s累计数的进度（累计数×12÷已过月数）测算，请有关地方和单位提前统筹、严格控制。",
-		m.MonthLabel, len(counties), len(m.Alerts), breaches, len(m.Alerts)-breaches, m.PeriodLabel)
+		m.MonthLabel, len(counties), len(m.Alerts), breaches, len(m.Alerts)-breaches, m.PeriodLabel) + caps
 }

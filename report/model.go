@@ -31,7 +31,9 @@ type Model struct {
 	Warnings []RuleCount   // warnings of the month by rule
 	Series   []Series      // monthly province totals, January to the month
 	Alerts   []AlertRow    // early warnings by the month (预警提示)
-	Text     Narrative     // the paragraphs' sentences
+	// CapsReached counts the cap notices the section does not list.
+	CapsReached CapsReached
+	Text        Narrative // the paragraphs' sentences
 }
 
 // Figure is a headline figure: a province total for the month.
@@ -166,7 +168,7 @@ func Build(data *Data, opts Options) (*Model, error) {
 	m.Groups, m.Found = issuerGroups(data.Results, counties, names)
 	m.Warnings = warnings(data.Results, names)
 	m.Series = series(ix, counties, month)
-	m.Alerts = alertRows(data.Alerts, ix, counties, issuerNames(data.Results), month)
+	m.Alerts, m.CapsReached = alertRows(data.Alerts, ix, counties, issuerNames(data.Results), month)
 	m.Text = narrative(m)
 	return m, nil
 }

@@ -154,15 +154,16 @@ func checkModel(t *testing.T, m *Model) {
 // lengthCitation is ZJ 5 as document.length cites it.
 const lengthCitation = "浙江《关于持续解决形式主义突出问题为基层减负的若干措施》第5条 政策性文件正文篇幅原则上控制在10页之内"
 
-// wantAlerts are the report's 预警提示 rows, hand-computed: the breach
-// first; the projections of count scopes from November's year-to-date
+// wantAlerts are the report's 预警提示 rows, hand-computed: the breaches
+// first (the visit cap's notice gives way to its breach, the
+// comprehensive-cap notice is only counted); the projections of count scopes from November's year-to-date
 // (长沙县 documents 1000 × 12 ÷ 11 ≈ 1091, 嘉禾县 inspections 40 × 12 ÷ 11
 // ≈ 44); the December crossing and the 2024 alert left out.
 var wantAlerts = []AlertRow{
 	{CountyCode: "430121", County: "长沙县", Level: bw.AlertBreach, LevelText: "已超限", Scope: "documents.quota", Item: "发文配额",
 		MonthText: "2025年10月", ValueText: "960件", LimitText: "950件", ProjectedText: "1091件"},
-	{CountyCode: "430181", County: "浏阳市", Level: bw.AlertNotice, LevelText: "接近上限", Scope: "visit_cap:HN-YJT:HN-2025-YJT-01:430181001",
-		Item: "湖南省应急管理厅计划事项HN-2025-YJT-01对430181001的检查频次", MonthText: "2025年9月", ValueText: "2次", LimitText: "2次", ProjectedText: "2次"},
+	{CountyCode: "430181", County: "浏阳市", Level: bw.AlertBreach, LevelText: "已超限", Scope: "visit_cap:HN-YJT:HN-2025-YJT-01:430181001",
+		Item: "湖南省应急管理厅计划事项HN-2025-YJT-01对430181001的检查频次", MonthText: "2025年10月", ValueText: "3次", LimitText: "2次", ProjectedText: "3次"},
 	{CountyCode: "431024", County: "嘉禾县", Level: bw.AlertNotice, LevelText: "接近上限", Scope: "inspections.baseline", Item: "督查检查考核较基数年（只减不增）",
 		MonthText: "2025年5月", ValueText: "进度1.25倍", LimitText: "进度1.00倍", ProjectedText: "44次"},
 }
@@ -176,8 +177,11 @@ func checkAlerts(t *testing.T, m *Model) {
 			t.Errorf("alert row %d = %+v\nwant %+v", i, m.Alerts[i], w)
 		}
 	}
-	if want := "截至2025年11月，共有3个观测点触及预警阈值，涉及3项：已超限1项、接近上限2项。"; !strings.HasPrefix(m.Text.Alerts, want) {
+	if want := "截至2025年11月，共有3个观测点触及预警阈值，涉及3项：已超限2项、接近上限1项。"; !strings.HasPrefix(m.Text.Alerts, want) {
 		t.Errorf("alerts text = %q, want it to start %q", m.Text.Alerts, want)
+	}
+	if m.CapsReached != (CapsReached{Comprehensive: 1}) || !strings.HasSuffix(m.Text.Alerts, "另有1项已达频次上限、再开展即超限（计划事项对基层单位的检查0项、综合性督查检查1项、观摩评比0项），未逐项列出。") {
+		t.Errorf("caps reached = %+v, text %q", m.CapsReached, m.Text.Alerts)
 	}
 }
 
@@ -205,7 +209,7 @@ func textWants(t *testing.T) []string {
 		ruleNameOf(t, "document.quota"), "依据：" + citationOf(t, "inspection.unplanned"), "依据：" + citationOf(t, "document.length"),
 		"此外，本月有提醒事项1个（" + ruleNameOf(t, "document.upward_report") + "1个）",
 		"计划外督查", "依据：" + lengthCitation,
-		"五、预警提示", "截至2025年11月，共有3个观测点触及预警阈值，涉及3项：已超限1项、接近上限2项。",
+		"五、预警提示", "截至2025年11月，共有3个观测点触及预警阈值，涉及3项：已超限2项、接近上限1项。",
 		"表4　观测点预警提示（截至2025年11月）", "六、有关要求",
 	}
 }
@@ -239,9 +243,9 @@ func checkHTML(t *testing.T, page string) {
 	}
 	alerts := section(t, page, `id="alerts-table"`, "</table>")
 	inOrder(t, alerts, `data-scope="documents.quota"`, "长沙县", "发文配额", `class="over"`, "已超限", "2025年10月", "960件", "950件", "1091件",
-		`data-scope="visit_cap:HN-YJT:HN-2025-YJT-01:430181001"`, "浏阳市", "湖南省应急管理厅计划事项HN-2025-YJT-01对430181001的检查频次", "接近上限",
+		`data-scope="visit_cap:HN-YJT:HN-2025-YJT-01:430181001"`, "浏阳市", "湖南省应急管理厅计划事项HN-2025-YJT-01对430181001的检查频次", "已超限",
 		`data-scope="inspections.baseline"`, "嘉禾县", "进度1.25倍", "44次")
-	if strings.Contains(alerts, "meetings.quota") {
+	if strings.Contains(alerts, "meetings.quota") || strings.Contains(alerts, "comprehensive_cap") {
 		t.Error("alerts table holds meetings.quota, first crossed after the report month or in another year")
 	}
 	if strings.Contains(page, "<script") {
@@ -288,7 +292,7 @@ func checkPDF(t *testing.T, ctx context.Context, m *Model, opts Options) {
 	}
 	inOrder(t, text, "表2", "嘉禾县68.4+8.4", "浏阳市62.0-8.0", "长沙县55.5+15.5")
 	inOrder(t, text, "表4", "长沙县", "发文配额", "已超限", "2025年10月", "960件", "950件", "1091件",
-		"浏阳市", "接近上限", "2025年9月", "嘉禾县", "接近上限", "2025年5月", "进度1.25倍", "进度1.00倍", "44次")
+		"浏阳市", "已超限", "2025年10月", "3次", "2次", "嘉禾县", "接近上限", "2025年5月", "进度1.25倍", "进度1.00倍", "44次")
 	checkFonts(t, files.PDF)
 	inOrder(t, text, "（一）湖南省应急管理厅（3个）", ruleNameOf(t, "inspection.unplanned"), "长沙县", "EV-001",
 		squeeze(citationOf(t, "inspection.unplanned")), ruleNameOf(t, "inspection.crowding"), "浏阳市",
@@ -375,7 +379,9 @@ func scenarioAlerts() []bw.Alert {
 	return []bw.Alert{
 		mk("430121", "documents.quota", bw.AlertNotice, 2025, 8, 800, 760, 1200),
 		mk("430121", "documents.quota", bw.AlertBreach, 2025, 10, 960, 950, 1200),
-		mk("430181", "visit_cap:HN-YJT:HN-2025-YJT-01:430181001", bw.AlertNotice, 2025, 9, 2, 2, 2.4),
+		mk("430181", "visit_cap:HN-YJT:HN-2025-YJT-01:430181001", bw.AlertNotice, 2025, 9, 2, 2, 3.3),
+		mk("430181", "visit_cap:HN-YJT:HN-2025-YJT-01:430181001", bw.AlertBreach, 2025, 10, 3, 2, 3.3),
+		mk("431024", "comprehensive_cap:HN-SWBGT", bw.AlertNotice, 2025, 6, 1, 1, 1.1), // counted, not listed
 		mk("431024", "inspections.baseline", bw.AlertNotice, 2025, 5, 1.25, 1, 50),
 		mk("431024", "meetings.quota", bw.AlertBreach, 2025, 12, 200, 190, 200),
 		mk("430121", "meetings.quota", bw.AlertBreach, 2024, 6, 300, 250, 400),
