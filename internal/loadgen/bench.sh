@@ -13,6 +13,8 @@
 # (127.0.0.1:18481), BENCH_SERVE_RATE (5000), BENCH_SERVE_SCALE (30),
 # BENCH_SERVE_SECONDS (15), BENCH_SERVE_INGEST_NICE (0: the niceness ingest
 # runs at, to give serve the CPU first when both share the cores).
+# It leaves the database and the topic bench-serve.events (≈ 1 M messages
+# per run, bounded by the broker's retention) for the next run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 if [[ -f deploy/env.sh ]]; then
