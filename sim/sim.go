@@ -8,8 +8,10 @@
 // above, the quotas and baselines are exceeded). With ViolationShare > 0
 // it breaks every rule that the province's reference data lets apply; it
 // also produces invalid messages of every kind the decoder rejects,
-// redeliveries, corrected revisions and late events. Stats reports all of
-// it, including the exact number of rule results the data should give.
+// redeliveries, corrected revisions and late events. Inspections show the
+// 一事一码 of the code registry (inspection_codes.csv) when there is one,
+// and with InvalidCodeShare > 0 some show invalid codes. Stats reports all
+// of it, including the exact number of rule results the data should give.
 // The same Seed (and Now, for a year in progress) gives the same bytes.
 package sim
 
