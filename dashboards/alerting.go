@@ -3,7 +3,10 @@ package dashboards
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
+	"github.com/go-openapi/strfmt"
+	"github.com/grafana/grafana-openapi-client-go/models"
 	"gopkg.in/yaml.v3"
 )
 
@@ -88,19 +91,51 @@ const exprUID = "__expr__"
 // AlertRulesYAML is the alert rule provisioning file for data source uid
 // of plugin p.
 func AlertRulesYAML(p Plugin, datasourceUID string) ([]byte, error) {
-	group := alertGroup{OrgID: 1, Name: AlertGroup, Folder: FolderTitle, Interval: "5m"}
-	for _, f := range breachFamilies() {
-		r, err := alertRuleOf(p, datasourceUID, f)
-		if err != nil {
-			return nil, err
-		}
-		group.Rules = append(group.Rules, r)
+	group, err := alertGroupFor(p, datasourceUID)
+	if err != nil {
+		return nil, err
 	}
 	b, err := yaml.Marshal(alertFile{APIVersion: 1, Groups: []alertGroup{group}})
 	if err != nil {
 		return nil, fmt.Errorf("alert rules: %w", err)
 	}
 	return append([]byte("# Written by burdenwatch dashboards write: Grafana alert rules for the breaches of SPEC §8.5.\n"), b...), nil
+}
+
+// alertInterval is how often Grafana evaluates the rules.
+const alertInterval = 5 * time.Minute
+
+// alertGroupFor is the rule group for data source uid of plugin p.
+func alertGroupFor(p Plugin, datasourceUID string) (alertGroup, error) {
+	group := alertGroup{OrgID: 1, Name: AlertGroup, Folder: FolderTitle, Interval: alertInterval.String()}
+	for _, f := range breachFamilies() {
+		r, err := alertRuleOf(p, datasourceUID, f)
+		if err != nil {
+			return group, err
+		}
+		group.Rules = append(group.Rules, r)
+	}
+	return group, nil
+}
+
+// apiGroup is the group in the model of Grafana's alerting provisioning
+// API (PUT /api/v1/provisioning/folder/{folderUid}/rule-groups/{group}),
+// in folder FolderUID.
+func (g alertGroup) apiGroup() *models.AlertRuleGroup {
+	out := &models.AlertRuleGroup{FolderUID: FolderUID, Interval: int64(alertInterval / time.Second), Title: g.Name}
+	for _, r := range g.Rules {
+		rule := &models.ProvisionedAlertRule{
+			UID: r.UID, Title: ptr(r.Title), Condition: ptr(r.Condition), FolderUID: ptr(FolderUID), RuleGroup: ptr(g.Name),
+			OrgID: ptr(int64(g.OrgID)), NoDataState: ptr(r.NoDataState), ExecErrState: ptr(r.ExecErrState),
+			For: ptr(strfmt.Duration(0)), Labels: r.Labels, Annotations: r.Annotations, IsPaused: r.IsPaused,
+		}
+		for _, q := range r.Data {
+			rule.Data = append(rule.Data, &models.AlertQuery{RefID: q.RefID, DatasourceUID: q.DatasourceUID, Model: q.Model,
+				RelativeTimeRange: &models.RelativeTimeRange{From: models.Duration(q.RelativeTimeRange.From), To: models.Duration(q.RelativeTimeRange.To)}})
+		}
+		out.Rules = append(out.Rules, rule)
+	}
+	return out
 }
 
 func alertRuleOf(p Plugin, datasourceUID string, f breachFamily) (alertRule, error) {
@@ -123,7 +158,7 @@ func alertRuleOf(p Plugin, datasourceUID string, f breachFamily) (alertRule, err
 			{RefID: "A", RelativeTimeRange: timeRange{From: 86400}, DatasourceUID: datasourceUID, Model: model},
 			{RefID: "B", DatasourceUID: exprUID, Model: threshold},
 		},
-		NoDataState: "OK", ExecErrState: "Error", For: "0s",
+		NoDataState: "OK", ExecErrState: "Error", For: "0s", // alertRule.apiGroup writes the same 0
 		Labels: map[string]string{"severity": "critical", "system": "burdenwatch", "level": "breach"},
 		Annotations: map[string]string{
 			"summary": "{{ $labels.county_name }}（{{ $labels.county }}）" + f.title,

@@ -14,6 +14,7 @@ import (
 	"github.com/grafana/grafana-openapi-client-go/client/dashboards"
 	"github.com/grafana/grafana-openapi-client-go/client/datasources"
 	"github.com/grafana/grafana-openapi-client-go/client/folders"
+	"github.com/grafana/grafana-openapi-client-go/client/provisioning"
 	"github.com/grafana/grafana-openapi-client-go/models"
 )
 
@@ -61,12 +62,14 @@ func (e *APIError) Unwrap() error { return e.Err }
 type Published struct {
 	FolderCreated     bool
 	DatasourceCreated bool // false: updated
+	AlertRules        int  // rules of the group AlertGroup, created or replaced
 	Dashboards        []string
 }
 
 // Publish creates or updates, through Grafana's HTTP API, the folder
-// FolderTitle, the data source ds (by uid) and the dashboards (overwrite).
-// Running it again changes nothing but versions.
+// FolderTitle, the data source ds (by uid), the alert rule group
+// AlertGroup (replaced as a whole, as AlertRulesYAML writes it) and the
+// dashboards (overwrite). Running it again changes nothing but versions.
 func Publish(ctx context.Context, g Grafana, ds DataSource, boards []Dashboard) (Published, error) {
 	var out Published
 	api, err := newClient(g)
@@ -78,6 +81,9 @@ func Publish(ctx context.Context, g Grafana, ds DataSource, boards []Dashboard) 
 		return out, err
 	}
 	if out.DatasourceCreated, err = ensureDatasource(api, ds, opt); err != nil {
+		return out, err
+	}
+	if out.AlertRules, err = putAlertRules(api, ds, opt); err != nil {
 		return out, err
 	}
 	for _, d := range boards {
@@ -172,6 +178,20 @@ func str(v any) string {
 	return s
 }
 
+// putAlertRules replaces the rule group AlertGroup in the folder: rules
+// are created, updated or removed to match.
+func putAlertRules(api *goapi.GrafanaHTTPAPI, ds DataSource, opt option) (int, error) {
+	group, err := alertGroupFor(ds.Plugin, ds.UID)
+	if err != nil {
+		return 0, err
+	}
+	params := provisioning.NewPutAlertRuleGroupParams().WithFolderUID(FolderUID).WithGroup(AlertGroup).WithBody(group.apiGroup())
+	if _, err := api.Provisioning.PutAlertRuleGroup(params, provisioning.ClientOption(opt)); err != nil {
+		return 0, apiError("发布告警规则组 "+AlertGroup, err)
+	}
+	return len(group.Rules), nil
+}
+
 // postDashboard saves one dashboard into the folder, overwriting.
 func postDashboard(api *goapi.GrafanaHTTPAPI, d Dashboard, opt option) error {
 	cmd := &models.SaveDashboardCommand{
@@ -207,6 +227,14 @@ func apiError(step string, err error) error {
 	if errors.As(err, &withPayload) {
 		if p := withPayload.GetPayload(); p != nil && p.Message != nil {
 			e.Message = *p.Message
+		}
+	}
+	var invalid interface {
+		GetPayload() *models.ValidationError
+	}
+	if errors.As(err, &invalid) {
+		if p := invalid.GetPayload(); p != nil {
+			e.Message = p.Message
 		}
 	}
 	return e

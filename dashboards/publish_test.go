@@ -27,6 +27,7 @@ type fakeGrafana struct {
 	failWith    int    // answer every call with this status
 	failPath    string // … only calls whose "METHOD path" has this prefix
 	plugin      Plugin // of the data source published
+	alertRules  int    // rules of the last rule group received
 }
 
 func newFakeGrafana(t *testing.T, p Plugin) (*fakeGrafana, *httptest.Server) {
@@ -91,6 +92,10 @@ func (f *fakeGrafana) route(w http.ResponseWriter, call string, body map[string]
 		f.checkDatasource(call, body)
 		f.datasources[strings.TrimPrefix(call, "PUT /api/datasources/uid/")] = body
 		reply(w, 200, map[string]any{"id": 1, "message": "Datasource updated", "name": body["name"]})
+	case call == "PUT /api/v1/provisioning/folder/"+FolderUID+"/rule-groups/"+AlertGroup:
+		f.checkAlertRules(call, body)
+		f.alertRules = len(body["rules"].([]any))
+		reply(w, 200, body)
 	case call == "POST /api/dashboards/db":
 		f.checkDashboard(call, body)
 		uid := body["dashboard"].(map[string]any)["uid"].(string)
@@ -130,6 +135,31 @@ func (f *fakeGrafana) checkDatasource(call string, body map[string]any) {
 	}
 }
 
+// checkAlertRules: the rule group as Grafana's provisioning API takes it,
+// each rule querying the data source of the plugin under test.
+func (f *fakeGrafana) checkAlertRules(call string, body map[string]any) {
+	rules, _ := body["rules"].([]any)
+	if body["folderUid"] != FolderUID || body["title"] != AlertGroup || body["interval"] != float64(300) || len(rules) != len(breachFamilies()) {
+		f.t.Errorf("%s: folderUid %v title %v interval %v, %d rules", call, body["folderUid"], body["title"], body["interval"], len(rules))
+		return
+	}
+	for _, r := range rules {
+		rule := r.(map[string]any)
+		data, _ := rule["data"].([]any)
+		if rule["uid"] == nil || rule["ruleGroup"] != AlertGroup || rule["folderUID"] != FolderUID || rule["condition"] != "B" ||
+			rule["for"] != "0s" || rule["noDataState"] != "OK" || len(data) != 2 {
+			f.t.Errorf("%s: rule %v", call, rule)
+			continue
+		}
+		a := data[0].(map[string]any)
+		ds, _ := a["model"].(map[string]any)["datasource"].(map[string]any)
+		if a["datasourceUid"] != DefaultDatasourceUID || ds["type"] != string(f.plugin) ||
+			a["relativeTimeRange"].(map[string]any)["from"] != float64(86400) {
+			f.t.Errorf("%s: rule %v query A %v", call, rule["uid"], a)
+		}
+	}
+}
+
 func (f *fakeGrafana) checkDashboard(call string, body map[string]any) {
 	d, _ := body["dashboard"].(map[string]any)
 	if body["overwrite"] != true || body["folderUid"] != FolderUID || d["uid"] == nil || d["title"] == nil {
@@ -166,12 +196,13 @@ func publishCreatesThenUpdates(t *testing.T, p Plugin) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.FolderCreated || !res.DatasourceCreated || len(res.Dashboards) != 4 {
+	if !res.FolderCreated || !res.DatasourceCreated || len(res.Dashboards) != 4 || res.AlertRules != 4 || f.alertRules != 4 {
 		t.Errorf("first publish: %+v", res)
 	}
 	want := []string{
 		"GET /api/folders/burdenwatch", "POST /api/folders",
 		"GET /api/datasources/uid/burdenwatch-clickhouse", "POST /api/datasources",
+		"PUT /api/v1/provisioning/folder/burdenwatch/rule-groups/" + AlertGroup,
 		"POST /api/dashboards/db", "POST /api/dashboards/db", "POST /api/dashboards/db", "POST /api/dashboards/db",
 	}
 	if strings.Join(f.calls, "\n") != strings.Join(want, "\n") {
@@ -188,6 +219,7 @@ func publishCreatesThenUpdates(t *testing.T, p Plugin) {
 	want = []string{
 		"GET /api/folders/burdenwatch",
 		"GET /api/datasources/uid/burdenwatch-clickhouse", "PUT /api/datasources/uid/burdenwatch-clickhouse",
+		"PUT /api/v1/provisioning/folder/burdenwatch/rule-groups/" + AlertGroup,
 		"POST /api/dashboards/db", "POST /api/dashboards/db", "POST /api/dashboards/db", "POST /api/dashboards/db",
 	}
 	if strings.Join(f.calls, "\n") != strings.Join(want, "\n") {
@@ -203,10 +235,13 @@ func TestPublishErrors(t *testing.T) {
 		status   int
 		failPath string
 		phrase   string
+		echoed   bool // Grafana's message is part of the error (the alerting API's 403 is not parsed by the client)
 	}{
-		{401, "", "HTTP 401"},
-		{403, "GET /api/datasources", "HTTP 403"},
-		{412, "POST /api/dashboards", "HTTP 412"},
+		{401, "", "HTTP 401", true},
+		{403, "GET /api/datasources", "HTTP 403", true},
+		{412, "POST /api/dashboards", "HTTP 412", true},
+		{403, "PUT /api/v1/provisioning", "发布告警规则组 " + AlertGroup + "：令牌权限不足（HTTP 403", false},
+		{400, "PUT /api/v1/provisioning", "HTTP 400", true},
 	} {
 		f, srv := newFakeGrafana(t, Altinity)
 		f.failWith, f.failPath = tc.status, tc.failPath
@@ -217,7 +252,7 @@ func TestPublishErrors(t *testing.T) {
 			t.Errorf("status %d: error %v", tc.status, err)
 			continue
 		}
-		if msg := err.Error(); !strings.Contains(msg, tc.phrase) || !strings.Contains(msg, http.StatusText(tc.status)) {
+		if msg := err.Error(); !strings.Contains(msg, tc.phrase) || (tc.echoed && !strings.Contains(msg, http.StatusText(tc.status))) {
 			t.Errorf("status %d: message %q", tc.status, msg)
 		}
 		t.Logf("%d: %v", tc.status, err)
