@@ -76,15 +76,7 @@ func TestParseInspectionCodesErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			files := validFiles()
 			files[FileInspectionCodes] = codesHeader + tt.rows
-			_, err := ParseDir(writeDir(t, files))
-			if err == nil {
-				t.Fatalf("ParseDir: no error, want %q", tt.want)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q\ndoes not contain %q", err, w)
-				}
-			}
+			wantParseErrors(t, files, tt.want)
 		})
 	}
 }

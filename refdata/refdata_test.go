@@ -199,16 +199,23 @@ func TestParseErrors(t *testing.T) {
 			} else {
 				files[tt.file] = tt.content
 			}
-			_, err := ParseDir(writeDir(t, files))
-			if err == nil {
-				t.Fatalf("ParseDir: no error, want %q", tt.want)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q\ndoes not contain %q", err, w)
-				}
-			}
+			wantParseErrors(t, files, tt.want)
 		})
+	}
+}
+
+// wantParseErrors parses files and checks that the error holds every
+// string of want.
+func wantParseErrors(t *testing.T, files map[string]string, want []string) {
+	t.Helper()
+	_, err := ParseDir(writeDir(t, files))
+	if err == nil {
+		t.Fatalf("ParseDir: no error, want %q", want)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q\ndoes not contain %q", err, w)
+		}
 	}
 }
 
