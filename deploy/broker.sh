@@ -9,6 +9,10 @@
 #   BURDENWATCH_VAR     state dir (default <repo>/var); data in $VAR/broker
 #   BURDENWATCH_LISTEN  listen address (default 127.0.0.1:9092)
 #   BURDENWATCH_BIN     the burdenwatch binary (default <repo>/bin/burdenwatch)
+#   BURDENWATCH_BROKER_STOP_TIMEOUT  seconds between TERM and KILL (default 5)
+#
+# status exits 0 when running, 1 when stopped; start fails (exit 1) with a
+# clear message when the address is taken by another process.
 set -euo pipefail
 
 REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -17,6 +21,7 @@ DIR="$VAR_DIR/broker"
 PID_FILE="$DIR/broker.pid"
 LISTEN=${BURDENWATCH_LISTEN:-127.0.0.1:9092}
 BIN=${BURDENWATCH_BIN:-$REPO_DIR/bin/burdenwatch}
+STOP_TIMEOUT=${BURDENWATCH_BROKER_STOP_TIMEOUT:-5}
 
 log() { printf 'broker.sh: %s\n' "$*" >&2; }
 
@@ -31,7 +36,7 @@ start() {
 	fi
 	[[ -x $BIN ]] || { log "error: $BIN not found; run 'make build' first"; exit 1; }
 	if port_open; then
-		log "error: $LISTEN is already in use by another process"
+		log "error: $LISTEN is already in use by another process; set BURDENWATCH_LISTEN to another address"
 		exit 1
 	fi
 	mkdir -p "$DIR"
@@ -62,13 +67,17 @@ stop() {
 	local pid
 	pid=$(cat "$PID_FILE")
 	kill "$pid" 2>/dev/null || true
-	for _ in $(seq 1 50); do
-		kill -0 "$pid" 2>/dev/null || break
+	local deadline=$((SECONDS + STOP_TIMEOUT))
+	while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
 		sleep 0.1
 	done
-	kill -9 "$pid" 2>/dev/null || true
+	if kill -0 "$pid" 2>/dev/null; then
+		log "pid $pid still alive after ${STOP_TIMEOUT}s; sending KILL"
+		kill -9 "$pid" 2>/dev/null || true
+		while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+	fi
 	rm -f "$PID_FILE"
-	log "stopped"
+	log "stopped (was pid $pid)"
 }
 
 case "${1:-}" in
