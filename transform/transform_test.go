@@ -2,9 +2,11 @@ package transform_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -189,8 +191,48 @@ func TestOrderIndependence(t *testing.T) {
 		t.Fatal("no indicators computed")
 	}
 	equalIndicators(t, "shuffled and redelivered", indicatorMap(t, shuffled, "43", 2025), want)
+	checkScenarioResults(t, "in order", resultsOf(t, inOrder, "43", 2025))
+	if got := want[key{"430102", 1, "documents"}]; got.Value != 2 || got.YTD != 2 {
+		t.Errorf("in order: January documents %v/%v, want 2/2 (d1, d2; d3 is February in Shanghai)", got.Value, got.YTD)
+	}
+	if got := want[key{"430102", 1, "meeting_hours"}]; got.Value != 12 {
+		t.Errorf("in order: January meeting hours %v, want 12 (90 min × 4 + 60 min × 6)", got.Value)
+	}
 	if got, want := resultsOf(t, shuffled, "43", 2025), resultsOf(t, inOrder, "43", 2025); !reflect.DeepEqual(got, want) {
 		t.Errorf("rule results differ:\nshuffled %v\nin order %v", got, want)
+	}
+}
+
+// scenarioResults are the rule results of the scenario under the Hunan
+// pack, worked out by hand: d1 is a 12-page policy document (limit 10)
+// asking for a written report, setting two veto items of which 招商引资 is
+// not listed, by a province-level department; d2 asks for supporting
+// documents; m1 falls on Wednesday, the no-meeting day; i2 has plan code
+// PX, not in the plan, and no code; f1 asks again for 4 fields. Nothing
+// else breaks a rule (i1 is planned, covert and coded; quotas and
+// baselines are not reached).
+func scenarioResults() []string {
+	r := func(rule, sev, month, event string, value, limit float64) string {
+		return fmt.Sprintf("%s|%s|430102|2025-%s|ISS-A|rule=%s;event=%s|%g|%g|[%s]", rule, sev, month, rule, event, value, limit, event)
+	}
+	return []string{
+		r("document.cascade", "violation", "01", "d2", 1, 0),
+		r("document.length", "violation", "01", "d1", 12, 10),
+		r("document.upward_report", "warning", "01", "d1", 1, 0),
+		r("form.duplicate", "violation", "02", "f1", 4, 0),
+		r("inspection.uncoded", "violation", "02", "i2", 1, 0),
+		r("inspection.unplanned", "violation", "02", "i2", 1, 0),
+		r("meeting.no_meeting_day", "violation", "01", "m1", 1, 0),
+		r("veto.by_province_dept", "violation", "01", "d1", 2, 0),
+		r("veto.unlisted", "violation", "01", "d1", 1, 0),
+	}
+}
+
+// checkScenarioResults compares stored results with scenarioResults.
+func checkScenarioResults(t *testing.T, what string, got []string) {
+	t.Helper()
+	if want := scenarioResults(); !reflect.DeepEqual(got, want) {
+		t.Errorf("%s: rule results\n%s\nwant (by hand)\n%s", what, strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 
@@ -232,6 +274,10 @@ func TestIncrementalEqualsFull(t *testing.T) {
 	incremental := indicatorMap(t, db, "43", 2025)
 	incrementalResults := resultsOf(t, db, "43", 2025)
 	checkLate(t, incremental)
+	checkScenarioResults(t, "after the late events", incrementalResults)
+	if got := resultsOf(t, db, "43", 2024); len(got) != 0 {
+		t.Errorf("2024 results %v, want none (one plain document)", got)
+	}
 
 	if sum, err := transform.Run(ctx, db, cfg); err != nil || len(sum.ProvinceYears) != 0 {
 		t.Errorf("run without new data computed %v (err %v), want nothing", sum.ProvinceYears, err)
@@ -267,4 +313,31 @@ func checkLate(t *testing.T, got map[key]bw.Indicator) {
 	if _, ok := got[key{"430103", 3, "documents"}]; !ok {
 		t.Errorf("county 430103 has no indicators for March")
 	}
+}
+
+// TestIndicatorsThroughTheRealPack computes the scenario's indicators with
+// the Hunan pack's rules (scenarioResults): 5 violations in January (the
+// upward report is a warning), 3 in February; the burden index worked out
+// by hand from them (docs/indicators.md): January 100 × (0.25 × 0.5 +
+// 0.20 × 0.015 + 0.25 × 0.125 + 0.15 × 0 + 0.15 × 0.625) = 25.3.
+func TestIndicatorsThroughTheRealPack(t *testing.T) {
+	db, _ := testenv.ClickHouse(t)
+	loadRef(t, db, reference())
+	a, b := scenario(t)
+	insert(t, db, a...)
+	insert(t, db, b...)
+	if _, err := transform.Run(context.Background(), db, transform.Config{Packs: shippedPacks(t)}); err != nil {
+		t.Fatal(err)
+	}
+	want := expected()
+	set := func(county, id string, v [4]float64) {
+		want[key{county, 1, id}] = bw.Indicator{Value: v[0], YTD: v[1]}
+		want[key{county, 2, id}] = bw.Indicator{Value: v[2], YTD: v[3]}
+	}
+	set("430102", "violations", [4]float64{5, 5, 3, 8})
+	set("430102", "burden_index", [4]float64{25.3, 25.3, 13.71875, 19.509375})
+	set("430103", "violations", [4]float64{0, 0, 0, 0})
+	set("430103", "burden_index", [4]float64{0, 0, 0, 0})
+	equalIndicators(t, "real pack", indicatorMap(t, db, "43", 2025), want)
+	checkScenarioResults(t, "real pack", resultsOf(t, db, "43", 2025))
 }
