@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -94,10 +95,12 @@ func Keys(command string, f *pflag.Flag) []string {
 
 // Resolve fills every flag of fs that the command line did not set, from
 // the environment (getenv) or else the configuration file (--config, or
-// BURDENWATCH_CONFIG), as Keys says. An empty value counts as unset. Errors
-// name the variable or the file, line and key; they show the value only
-// for flags that are not Secret and never for a file's lines.
-func Resolve(fs *pflag.FlagSet, command string, getenv func(string) string) error {
+// BURDENWATCH_CONFIG), as Keys says. An empty value counts as unset. A file
+// key that is not in known (the keys of every command, so that one file
+// serves them all) is refused as a likely typo; nil known accepts any.
+// Errors name the variable or the file, line and key; they show the value
+// only for flags that are not Secret and never for a file's lines.
+func Resolve(fs *pflag.FlagSet, command string, getenv func(string) string, known map[string]bool) error {
 	var errs []error
 	fs.VisitAll(func(f *pflag.Flag) {
 		if f.Changed && has(f, annotNoCLI) {
@@ -110,6 +113,9 @@ func Resolve(fs *pflag.FlagSet, command string, getenv func(string) string) erro
 	}
 	file, err := readConfig(fs, getenv)
 	if err != nil {
+		return err
+	}
+	if err := file.check(known); err != nil {
 		return err
 	}
 	fs.VisitAll(func(f *pflag.Flag) {
@@ -176,13 +182,46 @@ type Entry struct {
 	Line  int
 }
 
+// check refuses keys that are not known, naming the first by line.
+func (f *File) check(known map[string]bool) error {
+	if f == nil || known == nil {
+		return nil
+	}
+	var bad []string
+	for k := range f.Values {
+		if !known[k] {
+			bad = append(bad, k)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	sort.Slice(bad, func(i, j int) bool { return f.Values[bad[i]].Line < f.Values[bad[j]].Line })
+	return fmt.Errorf("配置文件 %s 第 %d 行: 没有命令读取键 %s（拼写错误？）", f.Path, f.Values[bad[0]].Line, bad[0])
+}
+
+// KnownKeys are the variables the commands read: Keys of each flag of
+// each (command, flag set) pair.
+func KnownKeys(sets map[string][]*pflag.FlagSet) map[string]bool {
+	known := map[string]bool{}
+	for command, fss := range sets {
+		for _, fs := range fss {
+			fs.VisitAll(func(f *pflag.Flag) {
+				for _, k := range Keys(command, f) {
+					known[k] = true
+				}
+			})
+		}
+	}
+	return known
+}
+
 var keyPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
 
 // ReadFile reads KEY=VALUE lines. Blank lines and lines starting with #
 // are skipped; a key is a flag name (topic, batch-size) or a variable
 // (BURDENWATCH_TOPIC, BURDENWATCH_INGEST_TOPIC); a value may be quoted
-// with "". Keys no command reads are ignored (one file serves every
-// command). Errors name the file, the line and at most the key, never a
+// with "". Errors name the file, the line and at most the key, never a
 // value: the file may hold passwords.
 func ReadFile(path string) (*File, error) {
 	f, err := os.Open(path)

@@ -35,7 +35,7 @@ func resolve(t *testing.T, args []string, env map[string]string) (settings, erro
 	if err := fs.Parse(args); err != nil {
 		t.Fatal(err)
 	}
-	err := Resolve(fs, "serve", func(k string) string { return env[k] })
+	err := Resolve(fs, "serve", func(k string) string { return env[k] }, KnownKeys(map[string][]*pflag.FlagSet{"serve": {fs}}))
 	return s, err
 }
 
@@ -158,5 +158,18 @@ func TestEnvOnlyRefusedOnCommandLine(t *testing.T) {
 	s, err := resolve(t, nil, map[string]string{"BURDENWATCH_PASSWORD": "hunter2"})
 	if err != nil || s.password != "hunter2" {
 		t.Errorf("password = %q, %v; want it from the environment", s.password, err)
+	}
+}
+
+func TestUnknownFileKeyRefused(t *testing.T) {
+	file := writeFile(t, "topic=a\nBURDENWATCH_SERVE_TOPIC=b\nbatchsize=7\n")
+	_, err := resolve(t, []string{"--config", file}, nil)
+	if err == nil || !strings.Contains(err.Error(), "第 3 行") || !strings.Contains(err.Error(), "BURDENWATCH_BATCHSIZE") {
+		t.Errorf("err = %v; want line 3 and the unknown key named", err)
+	}
+	// A key only the broker reads is known to the broker, not to serve.
+	file = writeFile(t, "BURDENWATCH_BROKER_LISTEN=127.0.0.1:1\n")
+	if _, err := resolve(t, []string{"--config", file}, nil); err == nil {
+		t.Error("BURDENWATCH_BROKER_LISTEN accepted where only serve's keys are known")
 	}
 }

@@ -36,6 +36,7 @@ import (
 	_ "time/tzdata" // Asia/Shanghai on machines without a zoneinfo database
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/burdenwatch/burdenwatch/config"
 )
@@ -133,7 +134,7 @@ func (a *app) rootCommand() *cobra.Command {
 // setup resolves the command's flags from the environment and the
 // configuration file and builds the logger; it runs before every command.
 func (a *app) setup(cmd *cobra.Command) error {
-	if err := config.Resolve(cmd.Flags(), envScope(cmd), a.getenv); err != nil {
+	if err := config.Resolve(cmd.Flags(), envScope(cmd), a.getenv, knownKeys(cmd.Root())); err != nil {
 		return usageError{err}
 	}
 	level := slog.LevelInfo
@@ -142,6 +143,17 @@ func (a *app) setup(cmd *cobra.Command) error {
 	}
 	a.log = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
 	return nil
+}
+
+// knownKeys are the variables any command reads, which a --config file
+// may set.
+func knownKeys(root *cobra.Command) map[string]bool {
+	sets := map[string][]*pflag.FlagSet{}
+	for _, c := range walk(root) {
+		scope := envScope(c)
+		sets[scope] = append(sets[scope], c.Flags(), c.InheritedFlags())
+	}
+	return config.KnownKeys(sets)
 }
 
 // envScope is the command part of BURDENWATCH_<COMMAND>_<FLAG>: the

@@ -380,3 +380,20 @@ func TestSimulateDefaultsAreThePackages(t *testing.T) {
 		t.Errorf("simulate wrote %d bytes, sim.Generate with the defaults %d; want the same bytes", len(got), want.Len())
 	}
 }
+
+// One --config file serves every command: a key another command reads is
+// accepted, a key no command reads (a typo) is refused by line.
+func TestConfigFileKeys(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "bw.conf")
+	if err := os.WriteFile(file, []byte("BURDENWATCH_SERVE_LISTEN=127.0.0.1:8081\nbatch-size=7\nrule-packs=x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	writeBoards(t, map[string]string{"BURDENWATCH_CONFIG": file})
+	if err := os.WriteFile(file, []byte("clickhouse=clickhouse://h/x\nclickhous=clickhouse://typo/x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runArgs(t, nil, "dashboards", "write", t.TempDir(), "--config", file)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "第 2 行") || !strings.Contains(r.stderr, "BURDENWATCH_CLICKHOUS") {
+		t.Errorf("typo in config file: exit %d, %q; want 2 naming line 2 and the key", r.code, r.stderr)
+	}
+}
