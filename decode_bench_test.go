@@ -1,7 +1,14 @@
 package burdenwatch
 
-import "testing"
+import (
+	"syscall"
+	"testing"
+	"time"
+)
 
+// BenchmarkDecode decodes valid messages of every kind. Besides ns/op it
+// reports CPU ns/op of the process (getrusage), which stays meaningful
+// when other work shares the machine's cores.
 func BenchmarkDecode(b *testing.B) {
 	d := testDecoder(b)
 	var msgs [][]byte
@@ -10,9 +17,39 @@ func BenchmarkDecode(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		if _, err := d.Decode(msgs[i%len(msgs)]); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkAppendJSON encodes events of every kind as the simulator does.
+func BenchmarkAppendJSON(b *testing.B) {
+	d := testDecoder(b)
+	var evs []Event
+	for _, kind := range kindNames {
+		ev, err := d.Decode(marshal(b, envelope(kind, payloadOf(kind))))
+		if err != nil {
+			b.Fatal(err)
+		}
+		evs = append(evs, ev)
+	}
+	buf := make([]byte, 0, 4096)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		buf = evs[i%len(evs)].AppendJSON(buf[:0])
+	}
+}
+
+// cpuTime is the user and system CPU time of the process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

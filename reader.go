@@ -209,6 +209,9 @@ func (r *reader) strings(key string, maxItems, maxChars int) []string {
 		r.fail(ReasonTooLong, key, "has "+strconv.Itoa(len(arr))+" entries; the limit is "+strconv.Itoa(maxItems))
 		return nil
 	}
+	if len(arr) == 0 {
+		return nil // as if missing: the encoder writes both as []
+	}
 	out := make([]string, 0, len(arr))
 	for i, a := range arr {
 		at := key + "[" + strconv.Itoa(i) + "]"

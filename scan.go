@@ -13,7 +13,7 @@ import (
 // written with an escape leaves the duplicate check to the checker, which
 // compares keys unescaped.
 type scanner struct {
-	keys      [][]byte // keys of the open objects, as written
+	keys      []span // keys of the open objects, as written: offsets, so that keeping them costs no write barrier
 	frames    []int    // per open object or array: where its keys start in keys, -1 for an array
 	duplicate bool     // a key appeared twice
 	escaped   bool     // a key was written with an escape, or an object has many keys
@@ -56,7 +56,7 @@ func (s *scanner) scan(raw []byte) *rawProblem {
 				return p
 			}
 			if wantKey {
-				s.key(raw[i+1:end], escaped)
+				s.key(raw, span{int32(i + 1), int32(end)}, escaped)
 				wantKey = false
 			}
 			i = end
@@ -80,8 +80,11 @@ func (s *scanner) scan(raw []byte) *rawProblem {
 	return nil
 }
 
-// key records a key of the innermost object.
-func (s *scanner) key(k []byte, escaped bool) {
+// span is the offsets of a key's text in the message.
+type span struct{ from, to int32 }
+
+// key records the key raw[k.from:k.to] of the innermost object.
+func (s *scanner) key(raw []byte, k span, escaped bool) {
 	if escaped {
 		s.escaped = true
 	}
@@ -90,8 +93,9 @@ func (s *scanner) key(k []byte, escaped bool) {
 		s.escaped = true // too many to compare pairwise: the checker uses a map
 		return
 	}
+	key := raw[k.from:k.to]
 	for _, prev := range s.keys[start:] {
-		if string(prev) == string(k) {
+		if prev.to-prev.from == k.to-k.from && string(raw[prev.from:prev.to]) == string(key) {
 			s.duplicate = true
 		}
 	}
