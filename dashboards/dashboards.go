@@ -5,7 +5,7 @@
 // The four dashboards are 省级总览 (province overview), 观测点详情 (county
 // drill-down), 规则检查结果 (rule results) and 数据接入健康 (pipeline
 // health). Their SQL runs on ClickHouse 18.16 and on current releases; see
-// Expand for the plugin macros it uses.
+// Interpolate for the plugin macros it uses.
 package dashboards
 
 import (

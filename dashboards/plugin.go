@@ -43,7 +43,7 @@ func (p Plugin) Short() string {
 
 // Macros of the two plugins that the panel SQL uses. Both expand them to
 // plain toDateTime(<unix seconds>) expressions, which ClickHouse 18.16
-// understands (see Expand).
+// understands (see Interpolate).
 //
 //	official: $__timeFilter(col), $__fromTime, $__toTime
 //	Altinity: $timeFilterByColumn(col), $from, $to
