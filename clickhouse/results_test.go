@@ -12,7 +12,7 @@ import (
 )
 
 func firstOf(m time.Month) time.Time {
-	loc, _ := time.LoadLocation("Asia/Shanghai")
+	loc := bw.Location()
 	return time.Date(2025, m, 1, 0, 0, 0, 0, loc)
 }
 
@@ -76,7 +76,7 @@ func TestIndicatorsNaNRoundTrip(t *testing.T) {
 func TestReferenceDataRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	db, _ := testenv.ClickHouse(t)
-	loc, _ := time.LoadLocation("Asia/Shanghai")
+	loc := bw.Location()
 	n := func(v int) *int { return &v }
 	ref := &bw.ReferenceData{
 		ObservationPoints: []bw.ObservationPoint{{ProvinceCode: "43", CountyCode: "430102", CountyName: "芙蓉区",

@@ -50,11 +50,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	db, _ := testenv.ClickHouse(t)
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fx := &fixture{db: db, loc: loc}
+	fx := &fixture{db: db, loc: bw.Location()}
 	fx.insertEvents(t)
 	fx.insertIndicators(t)
 	fx.insertRuleResults(t)
