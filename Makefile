@@ -65,7 +65,7 @@ cluster-run: cluster tools
 # The cluster suite: one simulated province through one server and through
 # the cluster (clean, a replica SIGKILLed, an ingest instance SIGKILLed).
 test-cluster: services cluster
-	BURDENWATCH_TEST_CLUSTER=clickhouse://default:@127.0.0.1:19101/ $(GO) test -count=1 -timeout 15m -v ./internal/clustertest/
+	BURDENWATCH_TEST_CLUSTER=clickhouse://default@127.0.0.1:19101/ $(GO) test -count=1 -timeout 15m -v ./internal/clustertest/
 
 # Ingest with 1, 2, 3 instances and transform on the cluster beside one server.
 bench-cluster: services cluster

@@ -15,7 +15,11 @@
 #   status   one line per process; exit 0 when all run.
 #   client N clickhouse-client against node N (1..4).
 #   pid N    the pid of node N (zk, broker for the others).
-#   env      shell exports for the cluster (DSNs, brokers), for eval.
+#   env      shell exports for the cluster (DSN, password file, brokers),
+#            for eval.
+#
+# The default user's password is generated at the first start into
+# $VAR/cluster/default.password (0600); `client` uses it.
 #
 # Nodes: ch1 = shard 1 replica 1, ch2 = shard 1 replica 2, ch3 = shard 2
 # replica 1, ch4 = shard 2 replica 2. Loopback ports, none shared with the
@@ -147,11 +151,39 @@ node_ok() {
 	[[ $(curl -fsS --max-time 2 "http://127.0.0.1:$(http_port "$1")/ping" 2>/dev/null || true) == "Ok." ]]
 }
 
+PASSWORD_FILE="$DIR/default.password"
+CLIENT_CONF="$DIR/client.xml"
+
+# The default user's password, as deploy/clickhouse.sh does for the single
+# server: generated once (24 random bytes as hex) into $PASSWORD_FILE (0600),
+# with a clickhouse-client config holding it.
+ensure_password() {
+	if [[ ! -e $PASSWORD_FILE ]]; then
+		local tmp
+		tmp=$(mktemp "$PASSWORD_FILE.XXXXXX")
+		chmod 0600 "$tmp"
+		od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$tmp"
+		echo >>"$tmp"
+		mv -f "$tmp" "$PASSWORD_FILE"
+	fi
+	chmod 0600 "$PASSWORD_FILE"
+	DEFAULT_PASSWORD=$(head -n 1 "$PASSWORD_FILE")
+	[[ $DEFAULT_PASSWORD =~ ^[A-Za-z0-9._~-]+$ ]] || die "$PASSWORD_FILE: the first line must be the password (letters, digits, . _ ~ -)"
+	PASSWORD_SHA256=$(printf '%s' "$DEFAULT_PASSWORD" | sha256sum | cut -d ' ' -f 1)
+	local tmp
+	tmp=$(mktemp "$CLIENT_CONF.XXXXXX")
+	chmod 0600 "$tmp"
+	printf '<config>\n    <user>default</user>\n    <password>%s</password>\n</config>\n' "$DEFAULT_PASSWORD" >"$tmp"
+	mv -f "$tmp" "$CLIENT_CONF"
+}
+
 node_render() {
 	local n=$1 d
 	d=$(node_dir "$n")
 	mkdir -p "$d"/{etc,data,tmp,user_files,format_schemas,log}
+	chmod 0700 "$d/etc"
 	local -a args=(-e "s|@NODE_DIR@|$d|g" -e "s|@CLUSTER@|$CLUSTER|g" -e "s|@ZK_PORT@|$ZK_PORT|g"
+		-e "s|@DEFAULT_PASSWORD@|$DEFAULT_PASSWORD|g" -e "s|@DEFAULT_PASSWORD_SHA256@|$PASSWORD_SHA256|g"
 		-e "s|@TCP_PORT@|$(tcp_port "$n")|g" -e "s|@HTTP_PORT@|$(http_port "$n")|g"
 		-e "s|@INTERSERVER_PORT@|$(interserver_port "$n")|g"
 		-e "s|@SHARD@|$(shard_of "$n")|g" -e "s|@REPLICA@|$(replica_of "$n")|g" -e "s|@NODE@|ch$n|g")
@@ -160,7 +192,8 @@ node_render() {
 		args+=(-e "s|@TCP_PORT_$i@|$(tcp_port "$i")|g")
 	done
 	render "$TEMPLATE_DIR/node.xml.tmpl" "$d/etc/config.xml" "${args[@]}"
-	render "$TEMPLATE_DIR/users.xml.tmpl" "$d/etc/users.xml"
+	render "$TEMPLATE_DIR/users.xml.tmpl" "$d/etc/users.xml" "${args[@]}"
+	chmod 0600 "$d/etc/config.xml" "$d/etc/users.xml"
 }
 
 node_start() { # n: start node n unless it runs; do not wait
@@ -234,6 +267,7 @@ cmd_start() {
 	mkdir -p "$DIR"
 	exec 9>"$DIR/.lock"
 	flock -w 120 9 || die "another cluster.sh holds $DIR/.lock"
+	ensure_password
 	zk_start
 	local n
 	for n in "${NODES[@]}"; do node_start "$n"; done
@@ -291,7 +325,8 @@ cmd_pid() {
 
 cmd_env() {
 	echo "export BURDENWATCH_CLUSTER=$CLUSTER"
-	echo "export BURDENWATCH_CLICKHOUSE='clickhouse://default:@127.0.0.1:$(tcp_port 1)/burdenwatch?http_port=$(http_port 1)'"
+	echo "export BURDENWATCH_CLICKHOUSE='clickhouse://default@127.0.0.1:$(tcp_port 1)/burdenwatch?http_port=$(http_port 1)'"
+	echo "export BURDENWATCH_CLICKHOUSE_PASSWORD_FILE=$PASSWORD_FILE"
 	echo "export BURDENWATCH_BROKERS=$BROKER_LISTEN"
 	echo "export BURDENWATCH_TOPIC=$TOPIC"
 }
@@ -308,7 +343,8 @@ main() {
 	client)
 		local n=${1:-1}
 		[[ $# -gt 0 ]] && shift
-		exec "$(command -v clickhouse-client)" --host 127.0.0.1 --port "$(tcp_port "$n")" "$@"
+		[[ -r $CLIENT_CONF ]] || die "$CLIENT_CONF missing; run deploy/cluster.sh start"
+		exec "$(command -v clickhouse-client)" --config-file "$CLIENT_CONF" --host 127.0.0.1 --port "$(tcp_port "$n")" "$@"
 		;;
 	pid) cmd_pid "$@" ;;
 	env) cmd_env ;;

@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 export PATH=/usr/local/go/bin:$PATH
-export BURDENWATCH_TEST_CLUSTER=${BURDENWATCH_TEST_CLUSTER:-clickhouse://default:@127.0.0.1:19101/}
+export BURDENWATCH_TEST_CLUSTER=${BURDENWATCH_TEST_CLUSTER:-clickhouse://default@127.0.0.1:19101/}
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 go test -run '^$' -bench '^BenchmarkCluster$' -benchtime 1x -timeout 60m ./internal/clustertest/ |
 	tee /dev/stderr | awk '

@@ -129,7 +129,7 @@ func shardsHoldTheirCounties(t *testing.T, ctx context.Context, c *clickhouse.Cl
 // nodeDB opens database on cluster node n (1..4) directly.
 func nodeDB(t *testing.T, ctx context.Context, n int, database string) *clickhouse.DB {
 	t.Helper()
-	db, err := clickhouse.Open(ctx, fmt.Sprintf("clickhouse://default:@127.0.0.1:%d/%s", 19100+n, database), false)
+	db, err := clickhouse.Open(ctx, NodeDSNAt(19100+n, database), false)
 	if err != nil {
 		t.Fatal(err)
 	}

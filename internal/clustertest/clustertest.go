@@ -16,10 +16,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -38,12 +40,43 @@ import (
 const Name = "burdenwatch"
 
 // NodeDSN is the DSN (without database) of the cluster node the tests
-// enter through, and whether it was asked for explicitly.
+// enter through, and whether it was asked for explicitly. Without a
+// password in it, the password deploy/cluster.sh generated is used.
 func NodeDSN() (string, bool) {
-	if s := os.Getenv("BURDENWATCH_TEST_CLUSTER"); s != "" {
-		return strings.TrimSuffix(s, "/") + "/", true
+	s, explicit := os.Getenv("BURDENWATCH_TEST_CLUSTER"), true
+	if s == "" {
+		s, explicit = "clickhouse://default@127.0.0.1:19101/", false
 	}
-	return "clickhouse://default:@127.0.0.1:19101/", false
+	d, err := clickhouse.ParseDSN(s)
+	if err != nil {
+		return s, explicit
+	}
+	if d.Password == "" {
+		d.Password = clusterPassword()
+	}
+	return "clickhouse://" + url.UserPassword(d.User, d.Password).String() + "@" + strings.Join(d.Hosts, ",") + "/", explicit
+}
+
+// NodeDSNAt is NodeDSN for another node of the same cluster, with database.
+func NodeDSNAt(port int, database string) string {
+	base, _ := NodeDSN()
+	d, _ := clickhouse.ParseDSN(base)
+	return "clickhouse://" + url.UserPassword(d.User, d.Password).String() + "@127.0.0.1:" + strconv.Itoa(port) + "/" + database
+}
+
+// clusterPassword is the default user's password of deploy/cluster.sh
+// ($BURDENWATCH_VAR/cluster/default.password), or none.
+func clusterPassword() string {
+	dir := os.Getenv("BURDENWATCH_VAR")
+	if dir == "" {
+		dir = filepath.Join(RepoDir(), "var")
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "cluster", "default.password"))
+	if err != nil {
+		return ""
+	}
+	pw, _, _ := strings.Cut(string(b), "\n")
+	return strings.TrimSpace(pw)
 }
 
 // RepoDir is the module's root directory.
