@@ -11,11 +11,13 @@ import (
 	bw "github.com/burdenwatch/burdenwatch"
 )
 
-// InsertIndicators writes the indicators of one province as a new version
-// of their rows; NaN values and year-to-date values are stored as NULL.
+// InsertIndicators writes the indicators of one province that differ
+// from the stored ones as a new version of their rows; NaN and infinite
+// values are stored as NULL.
 func (db *DB) InsertIndicators(ctx context.Context, province string, inds []bw.Indicator) error {
-	if len(inds) == 0 {
-		return nil
+	inds, err := db.changedIndicators(ctx, province, inds)
+	if err != nil || len(inds) == 0 {
+		return err
 	}
 	n := len(inds)
 	prov, county, id := make([]string, n), make([]string, n), make([]string, n)
@@ -46,14 +48,19 @@ type resultKey struct{ county, rule, scope string }
 // ReplaceRuleResults makes vs the active rule results of one province-year
 // for the given counties (all counties of the province when counties is
 // empty): it writes vs with active = 1 and, for every result previously
-// active there that vs no longer contains, a row with active = 0. All rows
-// get one new version, higher than any version written before. issuerNames
+// active there that vs no longer contains, a row with active = 0. Results
+// stored exactly as in vs are not written again. All rows written get one
+// new version, higher than any version written before. issuerNames
 // maps issuer codes to names for the issuer_name column.
 func (db *DB) ReplaceRuleResults(ctx context.Context, province string, year int, counties []string,
 	vs []bw.Violation, issuerNames map[string]string) error {
-	prev, maxVersion, err := db.activeResults(ctx, province, year)
+	prev, err := db.storedResults(ctx, province, year)
 	if err != nil {
 		return err
+	}
+	var maxVersion uint64
+	if err := db.conn.QueryRow(ctx, "SELECT max(version) FROM rule_results").Scan(&maxVersion); err != nil {
+		return fmt.Errorf("clickhouse: read rule results version: %w", err)
 	}
 	version := max(uint64(time.Now().UnixNano()), maxVersion+1)
 	keep := map[string]bool{}
@@ -63,13 +70,20 @@ func (db *DB) ReplaceRuleResults(ctx context.Context, province string, year int,
 	rows := resultRows{province: province, year: uint16(year), version: version, now: time.Now()}
 	produced := map[resultKey]bool{}
 	for _, v := range vs {
-		produced[resultKey{v.CountyCode, v.RuleID, v.Scope}] = true
-		rows.add(v, issuerNames[v.IssuerCode], 1)
+		k := resultKey{v.CountyCode, v.RuleID, v.Scope}
+		produced[k] = true
+		ids := append([]string{}, v.EventIDs...)
+		sort.Strings(ids)
+		name := issuerNames[v.IssuerCode]
+		if old, ok := prev[k]; ok && old.content == resultContent(string(v.Severity), civilDay(v.Month), v.IssuerCode, name,
+			v.Value, v.Limit, ids, v.Citation) {
+			continue // stored as it is
+		}
+		rows.add(v, name, 1)
 	}
-	for _, p := range prev {
-		k := resultKey{p.CountyCode, p.RuleID, p.Scope}
-		if !produced[k] && (len(keep) == 0 || keep[p.CountyCode]) {
-			rows.add(p, "", 0)
+	for k, p := range prev {
+		if !produced[k] && (len(keep) == 0 || keep[k.county]) {
+			rows.add(p.v, "", 0)
 		}
 	}
 	if rows.n == 0 {
@@ -79,26 +93,6 @@ func (db *DB) ReplaceRuleResults(ctx context.Context, province string, year int,
 		return fmt.Errorf("replace rule results of %s/%d: %w", province, year, err)
 	}
 	return nil
-}
-
-// activeResults returns the active results of a province-year and the
-// highest version in rule_results.
-func (db *DB) activeResults(ctx context.Context, province string, year int) ([]bw.Violation, uint64, error) {
-	var maxVersion uint64
-	if err := db.conn.QueryRow(ctx, "SELECT max(version) FROM rule_results").Scan(&maxVersion); err != nil {
-		return nil, 0, fmt.Errorf("clickhouse: read rule results version: %w", err)
-	}
-	var out []bw.Violation
-	var v bw.Violation
-	var sev string
-	var month time.Time
-	err := db.scanAll(ctx, "active rule results", `SELECT county_code, rule_id, scope, toString(severity), month
-FROM rule_results FINAL WHERE province_code = '`+escape(province)+`' AND year = `+fmt.Sprint(year)+` AND active = 1`,
-		[]any{&v.CountyCode, &v.RuleID, &v.Scope, &sev, &month}, func() {
-			v.Severity, v.Month = bw.Severity(sev), CivilDate(month, db.loc)
-			out = append(out, v)
-		})
-	return out, maxVersion, err
 }
 
 // escape quotes s for a single-quoted SQL string literal.

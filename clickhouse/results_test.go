@@ -104,3 +104,49 @@ func TestReferenceDataRoundTrip(t *testing.T) {
 		t.Errorf("read back\n%+v\nwant\n%+v", got, ref)
 	}
 }
+
+func TestUnchangedResultsAreNotWrittenAgain(t *testing.T) {
+	ctx := context.Background()
+	db, _ := testenv.ClickHouse(t)
+	count := func(table string) uint64 {
+		var n uint64
+		if err := db.Conn().QueryRow(ctx, "SELECT count() FROM "+table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	tenth, fifth := 0.1, 0.2
+	inds := []bw.Indicator{
+		{CountyCode: "430102", Month: firstOf(1), ID: "documents", Value: 3, YTD: 3},
+		{CountyCode: "430102", Month: firstOf(2), ID: "meetings_video_share", Value: math.NaN(), YTD: tenth + fifth},
+	}
+	vs := []bw.Violation{{RuleID: "r1", Severity: bw.SeverityViolation, CountyCode: "430102", Month: firstOf(3),
+		IssuerCode: "ISS", Scope: "a", Value: 0.3, Limit: 1, EventIDs: []string{"e2", "e1"}, Citation: "HN 一.2"}}
+	names := map[string]string{"ISS": "省厅"}
+	for run := 0; run < 3; run++ {
+		if err := db.InsertIndicators(ctx, "43", inds); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.ReplaceRuleResults(ctx, "43", 2025, []string{"430102"}, vs, names); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, m := count("indicators"), count("rule_results"); n != 2 || m != 1 {
+		t.Errorf("after three identical writes: %d indicator rows, %d rule result rows; want 2 and 1", n, m)
+	}
+	inds[1].YTD = 0.3 // another float than 0.1 + 0.2
+	vs[0].Citation = "HN 一.2 (revised)"
+	if err := db.InsertIndicators(ctx, "43", inds); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ReplaceRuleResults(ctx, "43", 2025, []string{"430102"}, vs, names); err != nil {
+		t.Fatal(err)
+	}
+	if n, m := count("indicators"), count("rule_results"); n != 3 || m != 2 {
+		t.Errorf("after one changed indicator and result: %d and %d rows, want 3 and 2", n, m)
+	}
+	got, err := db.Indicators(ctx, "43", 2025)
+	if err != nil || len(got) != 2 || got[1].YTD != 0.3 {
+		t.Errorf("indicators %+v (%v), want the changed ytd 0.3", got, err)
+	}
+}
