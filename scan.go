@@ -14,9 +14,9 @@ import (
 // compares keys unescaped.
 type scanner struct {
 	keys      []span // keys of the open objects, as written: offsets, so that keeping them costs no write barrier
-	frames    []int    // per open object or array: where its keys start in keys, -1 for an array
-	duplicate bool     // a key appeared twice
-	escaped   bool     // a key was written with an escape, or an object has many keys
+	frames    []int  // per open object or array: where its keys start in keys, -1 for an array
+	duplicate bool   // a key appeared twice
+	escaped   bool   // a key was written with an escape, or an object has many keys
 }
 
 // scan returns the first problem of raw, or nil. Afterwards s.duplicate
