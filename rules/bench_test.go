@@ -65,7 +65,7 @@ func syntheticEvents(tb testing.TB, n, counties int) *columnar.Events {
 		}
 		evs = append(evs, e)
 		if len(evs) == cap(evs) || i == n-1 {
-			out.Records = append(out.Records, buildRecord(evs))
+			out.Records = append(out.Records, columnar.FromEvents("", 0, evs, 0).Records...)
 			evs = evs[:0]
 		}
 	}

@@ -5,10 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
-	"github.com/apache/arrow/go/v15/arrow/memory"
-
 	bw "github.com/burdenwatch/burdenwatch"
 	"github.com/burdenwatch/burdenwatch/columnar"
 )
@@ -18,91 +14,13 @@ var shanghai = bw.Location()
 // at is a time in Asia/Shanghai.
 func at(y int, m time.Month, d, h int) time.Time { return time.Date(y, m, d, h, 0, 0, 0, shanghai) }
 
-// buildEvents turns events into columnar.Events, batchSize rows per record
-// batch (all in one when batchSize ≤ 0), with calendar columns computed in
-// Asia/Shanghai.
+// buildEvents turns events into columnar.Events (columnar.FromEvents),
+// released when the test ends.
 func buildEvents(tb testing.TB, province string, year int, evs []bw.Event, batchSize int) *columnar.Events {
 	tb.Helper()
-	if batchSize <= 0 {
-		batchSize = len(evs) + 1
-	}
-	out := &columnar.Events{Province: province, Year: year}
-	for start := 0; start < len(evs); start += batchSize {
-		end := min(start+batchSize, len(evs))
-		out.Records = append(out.Records, buildRecord(evs[start:end]))
-	}
+	out := columnar.FromEvents(province, year, evs, batchSize)
 	tb.Cleanup(out.Release)
 	return out
-}
-
-func buildRecord(evs []bw.Event) arrow.Record {
-	b := array.NewRecordBuilder(memory.DefaultAllocator, columnar.Schema)
-	defer b.Release()
-	for i := range evs {
-		appendEvent(b, &evs[i])
-	}
-	return b.NewRecord()
-}
-
-func appendEvent(b *array.RecordBuilder, e *bw.Event) {
-	str := func(col int, v string) { b.Field(col).(*array.StringBuilder).Append(v) }
-	boolean := func(col int, v bool) { b.Field(col).(*array.BooleanBuilder).Append(v) }
-	u32 := func(col int, v uint32) { b.Field(col).(*array.Uint32Builder).Append(v) }
-	local := e.OccurredAt.In(shanghai)
-	y, m, d := local.Date()
-	day := int32(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
-	wd := uint8(local.Weekday())
-	if wd == 0 {
-		wd = 7
-	}
-	in, mt, doc, dr := &e.Inspection, &e.Meeting, &e.Document, &e.DataReport
-	str(columnar.ColEventID, e.ID)
-	str(columnar.ColKind, string(e.Kind))
-	b.Field(columnar.ColOccurredAt).(*array.TimestampBuilder).Append(arrow.Timestamp(e.OccurredAt.Unix()))
-	b.Field(columnar.ColMonth).(*array.Uint8Builder).Append(uint8(m))
-	b.Field(columnar.ColDay).(*array.Int32Builder).Append(day)
-	b.Field(columnar.ColWeekday).(*array.Uint8Builder).Append(wd)
-	str(columnar.ColCounty, e.CountyCode)
-	str(columnar.ColBearingUnit, e.BearingUnit())
-	str(columnar.ColTargetLevel, string(e.TargetLevel))
-	str(columnar.ColIssuerCode, e.Issuer.Code)
-	str(columnar.ColIssuerName, e.Issuer.Name)
-	str(columnar.ColIssuerLevel, e.Issuer.Level)
-	str(columnar.ColCategory, in.Category)
-	str(columnar.ColPlanCode, in.PlanCode)
-	str(columnar.ColInspectionCode, in.InspectionCode)
-	boolean(columnar.ColApproved, in.Approved)
-	str(columnar.ColMode, in.Mode)
-	boolean(columnar.ColOnSite, in.OnSite)
-	u32(columnar.ColAccompanying, in.Accompanying)
-	boolean(columnar.ColPrincipal, in.PrincipalAccompanied)
-	u32(columnar.ColMaterials, in.MaterialsRequested)
-	boolean(columnar.ColCompMaterial, in.ComprehensiveMaterial)
-	u32(columnar.ColSampledUnits, in.SampledUnits)
-	u32(columnar.ColTotalUnits, in.TotalUnits)
-	str(columnar.ColDeploymentDocID, in.DeploymentDocID)
-	boolean(columnar.ColAccountability, in.AccountabilityDemanded)
-	u32(columnar.ColDurationMinutes, mt.DurationMinutes)
-	u32(columnar.ColAttendees, mt.Attendees)
-	str(columnar.ColFormat, mt.Format)
-	boolean(columnar.ColCascadeRequired, mt.CascadeRequired)
-	str(columnar.ColDocType, doc.DocType)
-	u32(columnar.ColPages, doc.Pages)
-	boolean(columnar.ColSupportingDocs, doc.RequiresSupportingDocs)
-	boolean(columnar.ColUpwardReport, doc.RequiresUpwardReport)
-	lb := b.Field(columnar.ColVetoItems).(*array.ListBuilder)
-	lb.Append(true)
-	for _, item := range doc.VetoItems {
-		lb.ValueBuilder().(*array.StringBuilder).Append(item)
-	}
-	u32(columnar.ColPledges, doc.Pledges)
-	str(columnar.ColFormID, dr.FormID)
-	u32(columnar.ColFields, dr.Fields)
-	u32(columnar.ColDuplicateFields, dr.DuplicateFields)
-	u32(columnar.ColEstimatedMinutes, dr.EstimatedMinutes)
-	boolean(columnar.ColViaPlatform, dr.ViaPlatform)
-	boolean(columnar.ColApprovedSurvey, dr.ApprovedSurvey)
-	str(columnar.ColIssuerKind, e.Issuer.Kind)
 }
 
 // Test fixtures: a county of Hunan, its township, issuers.
