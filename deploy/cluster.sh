@@ -101,8 +101,12 @@ wait_for() { # what seconds pid check-command...
 
 zk_jar=/usr/share/java/zookeeper.jar
 
+# The zookeeper package (its server scripts); the jar and its dependencies
+# come with it (libzookeeper-java).
+zk_installed() { [[ -f $zk_jar && -x /usr/share/zookeeper/bin/zkServer.sh ]]; }
+
 zk_install() {
-	[[ -f $zk_jar ]] && return 0
+	zk_installed && return 0
 	[[ $(id -u) -eq 0 ]] || die "zookeeper is not installed; run as root or 'apt-get install zookeeper'"
 	log "installing Debian's zookeeper package"
 	# The package's init script must not start a server on 2181.
@@ -113,10 +117,14 @@ zk_install() {
 	apt-get -o DPkg::Lock::Timeout=600 update -q
 	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends zookeeper
 	((had_policy)) || rm -f /usr/sbin/policy-rc.d
-	[[ -f $zk_jar ]] || die "apt-get finished but $zk_jar is missing"
+	zk_installed || die "apt-get finished but the zookeeper package's files are missing"
 }
 
-zk_ok() { [[ $( (exec 3<>"/dev/tcp/127.0.0.1/$ZK_PORT" && printf ruok >&3 && timeout 2 cat <&3) 2>/dev/null) == imok ]]; }
+# Serving, not only listening: `ruok` answers imok while ZooKeeper still
+# replays its transaction log (seconds, after many test databases), and a
+# ClickHouse node started then fails to load its Replicated tables; `srvr`
+# names the mode only once it serves.
+zk_ok() { [[ $( (exec 3<>"/dev/tcp/127.0.0.1/$ZK_PORT" && printf srvr >&3 && timeout 2 cat <&3) 2>/dev/null) == *"Mode: standalone"* ]]; }
 
 zk_start() {
 	local pid
