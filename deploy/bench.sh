@@ -23,12 +23,11 @@ BENCH_DIR=${BURDENWATCH_BENCH_DIR:-var/bench}
 FILE=$BENCH_DIR/events-1m.jsonl
 SCALE=${BURDENWATCH_BENCH_SCALE:-30}
 PORT=${BURDENWATCH_CH_TCP_PORT:-19000}
-PASSWORD=""
-if [[ -n ${BURDENWATCH_CLICKHOUSE_PASSWORD_FILE:-} && -r ${BURDENWATCH_CLICKHOUSE_PASSWORD_FILE} ]]; then
-	PASSWORD=$(<"$BURDENWATCH_CLICKHOUSE_PASSWORD_FILE")
-fi
-CLIENT="$(command -v clickhouse-client) --port $PORT"
-[[ -n $PASSWORD ]] && CLIENT="$CLIENT --password $PASSWORD"
+PASSWORD_FILE=${BURDENWATCH_CLICKHOUSE_PASSWORD_FILE:-}
+[[ -r $PASSWORD_FILE ]] || PASSWORD_FILE=""
+# clickhouse-client through deploy/clickhouse.sh: the password comes from its
+# 0600 client config, never the command line.
+CLIENT="deploy/clickhouse.sh client"
 BROKER_PID=$(cat var/broker/broker.pid 2>/dev/null || echo 0)
 mkdir -p "$BENCH_DIR" bin
 echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
@@ -41,7 +40,7 @@ fi
 echo "== ingest benchmark"
 OUT=$BENCH_DIR/ingest.out
 bin/benchtool -file "$FILE" -brokers 127.0.0.1:9092 -broker-pid "$BROKER_PID" \
-	-clickhouse "clickhouse://default:${PASSWORD}@127.0.0.1:$PORT/" \
+	-clickhouse "clickhouse://default@127.0.0.1:$PORT/" ${PASSWORD_FILE:+-password-file "$PASSWORD_FILE"} \
 	-client "$CLIENT" -work "$BENCH_DIR" | tee "$OUT"
 echo
 echo "== transform benchmarks (load average $(cut -d' ' -f1-3 /proc/loadavg))"

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -53,7 +54,7 @@ type childStats struct {
 // runChild ingests the topic until idle with the group and prints its
 // stats as JSON.
 func runChild(ctx context.Context, o childOptions) error {
-	dsn := flag.Lookup("clickhouse").Value.String()
+	dsn := os.Getenv("BENCH_CLICKHOUSE_DSN")
 	brokers := strings.Split(flag.Lookup("brokers").Value.String(), ",")
 	db, err := clickhouse.Open(ctx, dsn, false)
 	if err != nil {
@@ -83,6 +84,17 @@ func runChild(ctx context.Context, o childOptions) error {
 		Lag:    func(ctx context.Context) (int64, error) { return kafka.Lag(ctx, brokers, o.topic, o.group) },
 		Points: func() map[string]bw.ObservationPoint { return points },
 	}, cons, db)
+	if path := os.Getenv("BENCH_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	st, err := in.Run(ctx)
 	if err != nil {
 		return err

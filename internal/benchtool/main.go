@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,6 +37,7 @@ import (
 
 type options struct {
 	file, brokers, server, client, refdir, work string
+	passwordFile                                string
 	rounds, bigMessages, brokerPID              int
 	child                                       childOptions
 }
@@ -44,7 +46,8 @@ func main() {
 	var o options
 	flag.StringVar(&o.file, "file", "var/bench/events.jsonl", "fixed file of simulated event messages, one per line")
 	flag.StringVar(&o.brokers, "brokers", "127.0.0.1:9092", "broker")
-	flag.StringVar(&o.server, "clickhouse", "clickhouse://default:@127.0.0.1:19000/", "ClickHouse server DSN (database part ignored)")
+	flag.StringVar(&o.server, "clickhouse", "clickhouse://default@127.0.0.1:19000/", "ClickHouse server DSN without password (database part ignored)")
+	flag.StringVar(&o.passwordFile, "password-file", "", "file holding the ClickHouse user's password (never on the command line)")
 	flag.StringVar(&o.client, "client", "clickhouse-client --port 19000", "clickhouse-client command")
 	flag.StringVar(&o.refdir, "refdata", "refdata/default", "reference data directory")
 	flag.StringVar(&o.work, "work", "var/bench", "scratch directory")
@@ -54,6 +57,10 @@ func main() {
 	childFlags(&o.child)
 	flag.Parse()
 	var err error
+	if o.server, err = withPassword(o.server, o.passwordFile); err != nil {
+		fmt.Fprintln(os.Stderr, "benchtool:", err)
+		os.Exit(1)
+	}
 	if o.child.on {
 		err = runChild(context.Background(), o.child)
 	} else {
@@ -222,8 +229,9 @@ func runIngestChild(ctx context.Context, o options, dsn, topic, group string) (r
 	if err != nil {
 		return result{}, childStats{}, err
 	}
-	args := append([]string{"-child", "-brokers", o.brokers, "-clickhouse", dsn, "-child-topic", topic, "-child-group", group}, o.child.args()...)
+	args := append([]string{"-child", "-brokers", o.brokers, "-child-topic", topic, "-child-group", group}, o.child.args()...)
 	cmd := exec.CommandContext(ctx, self, args...)
+	cmd.Env = append(os.Environ(), "BENCH_CLICKHOUSE_DSN="+dsn) // not in the process list
 	cmd.Stderr = os.Stderr
 	b0 := procCPU(o.brokerPID)
 	out, err := cmd.Output()
@@ -439,4 +447,21 @@ func loadAverage() string {
 		return "?"
 	}
 	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
+
+// withPassword puts the password read from file into dsn.
+func withPassword(dsn, file string) (string, error) {
+	if file == "" {
+		return dsn, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return "", fmt.Errorf("ClickHouse DSN must name a user: %v", err)
+	}
+	u.User = url.UserPassword(u.User.Username(), strings.TrimSpace(string(b)))
+	return u.String(), nil
 }
