@@ -50,6 +50,7 @@ func newTarget(b *testing.B, name string) target {
 // message fetched by any instance to the last batch flushed by any.
 func BenchmarkCluster(b *testing.B) {
 	Require(b)
+	Exclusive(b)
 	p := Simulate(b, province, benchScale())
 	b.Logf("simulated %d messages (scale %g)", len(p.Messages), benchScale())
 	for _, name := range []string{"single", "cluster", "cluster-q1"} {

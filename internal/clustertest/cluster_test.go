@@ -80,6 +80,7 @@ func TestCluster(t *testing.T) {
 		t.Skip("ingest helper process")
 	}
 	Require(t)
+	Exclusive(t)
 	p := Simulate(t, province, scale)
 	t.Run("ShardOfIsTheServersKey", func(t *testing.T) { shardOfMatches(t, p) })
 	t.Logf("simulated %d messages", len(p.Messages))
@@ -104,6 +105,12 @@ func TestCluster(t *testing.T) {
 		shardsHoldTheirCounties(t, ctx, c)
 	})
 
+	// Killing a server is for the cluster suite only (make test-cluster), not
+	// for whoever runs `go test ./...` while a cluster happens to be up.
+	if _, explicit := NodeDSN(); !explicit {
+		t.Log("BURDENWATCH_TEST_CLUSTER unset: the kill tests are left out")
+		return
+	}
 	t.Run("ReplicaKilledDuringIngest", func(t *testing.T) { replicaKilled(t, p, want) })
 	t.Run("IngestInstanceKilled", func(t *testing.T) { instanceKilled(t, p, want) })
 }

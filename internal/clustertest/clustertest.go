@@ -23,6 +23,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -108,6 +109,28 @@ func Require(t testing.TB) {
 		t.Skipf("no ClickHouse cluster (%v): start one with `deploy/cluster.sh start` or run `make test-cluster`", err)
 	}
 	t.Fatalf("cluster not available: %v (start it with `deploy/cluster.sh start`)", err)
+}
+
+// Exclusive holds the cluster for this test until it ends: suites in other
+// processes (a second `go test`, the benchmark) wait, since one kills and
+// restarts servers the other is using.
+func Exclusive(t testing.TB) {
+	t.Helper()
+	dir := os.Getenv("BURDENWATCH_VAR")
+	if dir == "" {
+		dir = filepath.Join(RepoDir(), "var")
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "cluster"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "cluster", "test.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatalf("lock the cluster: %v", err)
+	}
+	t.Cleanup(func() { f.Close() })
 }
 
 // Cluster opens a fresh database on the cluster, migrated ON CLUSTER, and
