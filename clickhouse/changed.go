@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ClickHouse/ch-go/proto"
@@ -98,17 +97,60 @@ func (db *DB) changedIndicators(ctx context.Context, province string, inds []bw.
 	return out, nil
 }
 
-// storedResult is an active rule result as stored: its month and its
-// content rendered for comparison.
+// storedResult is an active rule result as stored: what a tombstone
+// needs, and a hash of its content.
 type storedResult struct {
 	v       bw.Violation
-	content string
+	content uint64
 }
 
-// resultContent renders what a stored rule result holds besides its key.
-func resultContent(sev string, month int32, issuer, issuerName string, value, limit float64, ids []string, citation string) string {
-	return strings.Join([]string{sev, strconv.Itoa(int(month)), issuer, issuerName, storedValue(finite(value)),
-		storedValue(finite(limit)), strings.Join(ids, "\x00"), citation}, "\x01")
+// fnv is a 64-bit FNV-1a hash written field by field; each field ends
+// with a separator byte so that field boundaries count.
+type fnv uint64
+
+func newFNV() fnv { return 14695981039346656037 }
+
+func (h *fnv) bytes(b []byte) {
+	x := uint64(*h)
+	for _, c := range b {
+		x = (x ^ uint64(c)) * 1099511628211
+	}
+	*h = fnv((x ^ 0xff) * 1099511628211)
+}
+
+func (h *fnv) str(s string) {
+	x := uint64(*h)
+	for i := 0; i < len(s); i++ {
+		x = (x ^ uint64(s[i])) * 1099511628211
+	}
+	*h = fnv((x ^ 0xff) * 1099511628211)
+}
+
+func (h *fnv) u64(v uint64) {
+	x := uint64(*h)
+	for i := 0; i < 8; i++ {
+		x = (x ^ (v & 0xff)) * 1099511628211
+		v >>= 8
+	}
+	*h = fnv(x)
+}
+
+// contentHash hashes what a rule result holds besides its key; value and
+// limit as stored (finite, by their bits), event ids sorted.
+func contentHash(v *bw.Violation, issuerName string, sortedIDs []string) uint64 {
+	h := newFNV()
+	h.str(string(v.Severity))
+	h.u64(uint64(civilDay(v.Month)))
+	h.str(v.IssuerCode)
+	h.str(issuerName)
+	h.u64(math.Float64bits(finite(v.Value)))
+	h.u64(math.Float64bits(finite(v.Limit)))
+	h.u64(uint64(len(sortedIDs)))
+	for _, id := range sortedIDs {
+		h.str(id)
+	}
+	h.str(v.Citation)
+	return uint64(h)
 }
 
 // storedResults returns the active rule results of a province-year by key.
@@ -126,18 +168,39 @@ WHERE province_code = ` + quoteString(province) + ` AND year = ` + strconv.Itoa(
 		value, ok2 := res[7].Data.(*proto.ColFloat64)
 		limit, ok3 := res[8].Data.(*proto.ColFloat64)
 		ids, ok4 := res[9].Data.(*proto.ColArr[string])
+		var idStr *proto.ColStr
+		if ok4 {
+			idStr, ok4 = ids.Data.(*proto.ColStr)
+		}
 		if county == nil || rule == nil || scope == nil || sev == nil || issuer == nil || name == nil || citation == nil ||
 			!ok1 || !ok2 || !ok3 || !ok4 {
 			return fmt.Errorf("unexpected column types")
 		}
+		severities := map[string]bw.Severity{}
+		start := 0
 		for i := range county.Pos {
-			k := resultKey{county.Row(i), rule.Row(i), scope.Row(i)}
-			m := int32((*month)[i])
-			out[k] = storedResult{
-				v: bw.Violation{CountyCode: k.county, RuleID: k.rule, Scope: k.scope, Severity: bw.Severity(sev.Row(i)),
-					Month: CivilDate(time.Unix(int64(m)*86400, 0).UTC(), db.loc)},
-				content: resultContent(sev.Row(i), m, issuer.Row(i), name.Row(i), (*value)[i], (*limit)[i], ids.Row(i), citation.Row(i)),
+			end := int(ids.Offsets[i])
+			h := newFNV()
+			h.bytes(sev.RowBytes(i))
+			h.u64(uint64((*month)[i]))
+			h.bytes(issuer.RowBytes(i))
+			h.bytes(name.RowBytes(i))
+			h.u64(math.Float64bits((*value)[i]))
+			h.u64(math.Float64bits((*limit)[i]))
+			h.u64(uint64(end - start))
+			for j := start; j < end; j++ {
+				h.bytes(idStr.RowBytes(j))
 			}
+			h.bytes(citation.RowBytes(i))
+			start = end
+			s, ok := severities[string(sev.RowBytes(i))]
+			if !ok {
+				s = bw.Severity(sev.Row(i))
+				severities[string(s)] = s
+			}
+			k := resultKey{county.Row(i), rule.Row(i), scope.Row(i)}
+			out[k] = storedResult{content: uint64(h), v: bw.Violation{CountyCode: k.county, RuleID: k.rule,
+				Scope: k.scope, Severity: s, Month: CivilDate(time.Unix(int64((*month)[i])*86400, 0).UTC(), db.loc)}}
 		}
 		return nil
 	})

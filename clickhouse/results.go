@@ -75,11 +75,10 @@ func (db *DB) ReplaceRuleResults(ctx context.Context, province string, year int,
 		ids := append([]string{}, v.EventIDs...)
 		sort.Strings(ids)
 		name := issuerNames[v.IssuerCode]
-		if old, ok := prev[k]; ok && old.content == resultContent(string(v.Severity), civilDay(v.Month), v.IssuerCode, name,
-			v.Value, v.Limit, ids, v.Citation) {
+		if old, ok := prev[k]; ok && old.content == contentHash(&v, name, ids) {
 			continue // stored as it is
 		}
-		rows.add(v, name, 1)
+		rows.addSorted(v, name, 1, ids)
 	}
 	for k, p := range prev {
 		if !produced[k] && (len(keep) == 0 || keep[k.county]) {
@@ -116,14 +115,19 @@ type resultRows struct {
 }
 
 func (r *resultRows) add(v bw.Violation, issuerName string, active uint8) {
+	ids := append([]string{}, v.EventIDs...)
+	sort.Strings(ids)
+	r.addSorted(v, issuerName, active, ids)
+}
+
+// addSorted adds a result whose event ids are sorted.
+func (r *resultRows) addSorted(v bw.Violation, issuerName string, active uint8, ids []string) {
 	r.n++
 	r.rule, r.severity = append(r.rule, v.RuleID), append(r.severity, string(v.Severity))
 	r.county, r.issuer = append(r.county, v.CountyCode), append(r.issuer, v.IssuerCode)
 	r.issuerName, r.scope = append(r.issuerName, issuerName), append(r.scope, v.Scope)
 	r.citation, r.month = append(r.citation, v.Citation), append(r.month, v.Month)
 	r.value, r.limit = append(r.value, finite(v.Value)), append(r.limit, finite(v.Limit))
-	ids := append([]string{}, v.EventIDs...)
-	sort.Strings(ids)
 	r.eventIDs, r.active = append(r.eventIDs, ids), append(r.active, active)
 }
 
