@@ -7,12 +7,16 @@
 # missing:
 #   chromium        headless browser that prints the HTML report to PDF
 #   fonts-noto-cjk  Noto Serif/Sans CJK SC, the Chinese fonts of the report
+#   fonts-arphic-uming, fonts-wqy-zenhei
+#                   TrueType CJK fonts that Chromium embeds as real fonts in
+#                   the PDF (Noto CJK, an OpenType/CFF collection, ends up as
+#                   unnamed Type 3 glyphs)
 #   poppler-utils   pdftotext / pdftoppm, used by tests and for review
 # Runs `apt-get update` first when something is to be installed. Idempotent:
 # when everything is present it changes nothing and exits 0.
 set -euo pipefail
 
-PACKAGES=(chromium fonts-noto-cjk poppler-utils)
+PACKAGES=(chromium fonts-noto-cjk fonts-arphic-uming fonts-wqy-zenhei poppler-utils)
 
 installed() {
 	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
