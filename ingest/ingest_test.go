@@ -309,7 +309,8 @@ func TestIngestRestartAfterKill(t *testing.T) {
 			t.Fatal(err)
 		}
 		args := []string{"ingest", "--brokers", brokers[0], "--topic", topic, "--group", fmt.Sprintf("kill-%d", attempt),
-			"--clickhouse", dsn, "--batch-size", "1000", "--flush-interval", "100ms", "--until-idle", "--idle-timeout", "1s"}
+			"--clickhouse", dsn, "--batch-size", "1000", "--flush-interval", "100ms", "--until-idle", "--idle-timeout", "1s",
+			"--session-timeout", "2s"}
 		partial, written := killMidway(t, bin, args, db)
 		if partial == 0 || partial >= uint64(s.valid) {
 			if attempt == 3 {
