@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/url"
@@ -371,4 +372,30 @@ func counter(t *testing.T, reg *prometheus.Registry, name, value string) float64
 		}
 	}
 	return sum
+}
+
+// TestOversizedMessageIsDeadLettered: a message over MaxMessageBytes is
+// not decoded; its dead letter names the size and keeps every raw byte.
+func TestOversizedMessageIsDeadLettered(t *testing.T) {
+	db, _, brokers := setup(t)
+	s := buildScenario(t, 50, 0)
+	big := `{"event_id":"big","kind":"meeting","payload":{"title":"` + strings.Repeat("大", 3000) + `"}}`
+	publish(t, brokers, append(s.msgs, kafka.Message{Key: []byte("big"), Value: []byte(big)}))
+	cfg := ingestConfig(t, db, brokers, "oversized", 100)
+	cfg.MaxMessageBytes = 4096
+	cons := consumer(t, brokers, "oversized")
+	defer cons.Close()
+	if _, err := ingest.New(cfg, cons, db).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var raw, reason, code string
+	if err := db.Conn().QueryRow(context.Background(), "SELECT raw, reason, reason_code FROM dead_letters FINAL").Scan(&raw, &reason, &code); err != nil {
+		t.Fatal(err)
+	}
+	if code != ingest.ReasonMessageTooLarge || raw != big || !strings.Contains(reason, fmt.Sprint(len(big))) || !strings.Contains(reason, "4096") {
+		t.Errorf("dead letter %s %q with %d raw bytes; want %s naming %d and the limit 4096, raw kept whole",
+			code, reason, len(raw), ingest.ReasonMessageTooLarge, len(big))
+	}
+	s.dead = map[string]int{ingest.ReasonMessageTooLarge: 1}
+	checkFinal(t, db, s)
 }
