@@ -11,12 +11,6 @@ import (
 	"github.com/burdenwatch/burdenwatch/rules"
 )
 
-// AlertSink receives the alerts of each recomputed province-year; an
-// alert.Sink satisfies it.
-type AlertSink interface {
-	Deliver(ctx context.Context, alerts []bw.Alert) error
-}
-
 // alerts is the alerts step: it evaluates the early warnings of the
 // province-year (alert.Evaluate) and hands them to Config.Alerts; without
 // a sink there is nothing to deliver them to and nothing is evaluated.

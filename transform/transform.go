@@ -16,6 +16,7 @@ import (
 	"time"
 
 	bw "github.com/burdenwatch/burdenwatch"
+	"github.com/burdenwatch/burdenwatch/alert"
 	"github.com/burdenwatch/burdenwatch/clickhouse"
 	"github.com/burdenwatch/burdenwatch/columnar"
 	"github.com/burdenwatch/burdenwatch/indicator"
@@ -48,7 +49,7 @@ type Config struct {
 	Margin time.Duration
 	// Alerts receives the early warnings (SPEC §8.5) of every recomputed
 	// province-year; nil means alerts are neither evaluated nor delivered.
-	Alerts AlertSink
+	Alerts alert.Sink
 	// Now dates the alerts (alert.Input.Now); zero means the clock.
 	Now time.Time
 	// Log receives progress; nil means no logging.
