@@ -165,6 +165,9 @@ func TestBinary(t *testing.T) {
 	dsn := testenv.ServerDSN() + name
 	t.Cleanup(func() { _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name) })
 	b := binary{t: t, path: buildBinary(t), env: passwordFromFile(t, dsn)}
+	// Every command that talks to Kafka (simulate, ingest, transform's
+	// alerts) uses the test's own broker.
+	b.env["BURDENWATCH_BROKERS"] = testenv.Broker(t, "burden.events", "").Addr()
 
 	t.Run("migrate twice", func(t *testing.T) {
 		b.t = t
@@ -233,13 +236,11 @@ func TestBinary(t *testing.T) {
 
 	t.Run("simulate ingest transform", func(t *testing.T) {
 		b.t = t
-		broker := testenv.Broker(t, "burden.events", "")
-		env := map[string]string{"BURDENWATCH_BROKERS": broker.Addr()}
 		for _, args := range [][]string{
 			{"simulate", "--scale", "0.05", "--refdata", refDir},
 			{"ingest", "--until-idle"},
 		} {
-			if r := b.run(env, args...); r.code != 0 {
+			if r := b.run(nil, args...); r.code != 0 {
 				t.Fatalf("%q: exit %d\n%s\n%s", args, r.code, r.stdout, r.stderr)
 			}
 		}
