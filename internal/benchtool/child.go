@@ -25,6 +25,7 @@ type childOptions struct {
 	on                  bool
 	topic, group        string
 	batch, workers      int
+	writers             int
 	budgetMiB, maxMsgKB int
 }
 
@@ -34,13 +35,14 @@ func childFlags(c *childOptions) {
 	flag.StringVar(&c.group, "child-group", "", "consumer group of the child (internal)")
 	flag.IntVar(&c.batch, "batch-size", 100000, "ingest batch size (messages)")
 	flag.IntVar(&c.workers, "workers", 2, "ingest decode workers")
+	flag.IntVar(&c.writers, "writers", 1, "ingest batches written at once")
 	flag.IntVar(&c.budgetMiB, "memory-budget-mib", 0, "ingest memory budget in MiB (0: ingest's default)")
 	flag.IntVar(&c.maxMsgKB, "max-message-kib", 0, "ingest message size limit in KiB (0: ingest's default)")
 }
 
 // args passes the tuning flags on to the child.
 func (c childOptions) args() []string {
-	return []string{"-batch-size", strconv.Itoa(c.batch), "-workers", strconv.Itoa(c.workers),
+	return []string{"-batch-size", strconv.Itoa(c.batch), "-workers", strconv.Itoa(c.workers), "-writers", strconv.Itoa(c.writers),
 		"-memory-budget-mib", strconv.Itoa(c.budgetMiB), "-max-message-kib", strconv.Itoa(c.maxMsgKB)}
 }
 
@@ -78,7 +80,7 @@ func runChild(ctx context.Context, o childOptions) error {
 	defer cons.Close()
 	loc, _ := time.LoadLocation("Asia/Shanghai")
 	in := ingest.New(ingest.Config{
-		Topic: o.topic, Group: o.group, BatchSize: o.batch, FlushInterval: time.Second, Workers: o.workers,
+		Topic: o.topic, Group: o.group, BatchSize: o.batch, FlushInterval: time.Second, Workers: o.workers, Writers: o.writers,
 		MemoryBudget: int64(o.budgetMiB) << 20, MaxMessageBytes: o.maxMsgKB << 10,
 		UntilIdle: true, IdleTimeout: time.Second, Location: loc, Health: health, Log: log,
 		Lag:    func(ctx context.Context) (int64, error) { return kafka.Lag(ctx, brokers, o.topic, o.group) },
