@@ -360,7 +360,9 @@ func (in *Ingester) waitForRoom(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-time.After(in.cfg.IdleTimeout):
-		return in.health.exceeded(in.cfg.MaxOutage)
+		// Still full (ClickHouse may be down): look again. Giving up after
+		// MaxOutage is the writer's decision, and only with UntilIdle.
+		return nil
 	}
 }
 

@@ -399,3 +399,37 @@ func TestOversizedMessageIsDeadLettered(t *testing.T) {
 	s.dead = map[string]int{ingest.ReasonMessageTooLarge: 1}
 	checkFinal(t, db, s)
 }
+
+// TestIngestWithoutUntilIdleNeverGivesUp: a long-running ingest (no
+// --until-idle) whose memory budget is full while ClickHouse is away waits
+// for it however long it takes (MaxOutage is for --until-idle only), then
+// writes everything.
+func TestIngestWithoutUntilIdleNeverGivesUp(t *testing.T) {
+	t.Parallel()
+	db, dsn, brokers := setup(t)
+	viaProxy, px := proxiedDB(t, dsn)
+	s := buildScenario(t, 3000, 10)
+	cfg := ingestConfig(t, db, brokers, "forever", 200)
+	cfg.UntilIdle, cfg.MaxOutage, cfg.MemoryBudget, cfg.IdleTimeout = false, time.Second, 256<<10, 200*time.Millisecond
+	cons := consumer(t, brokers, "forever")
+	defer cons.Close()
+	in := ingest.New(cfg, cons, viaProxy)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	px.cut()
+	go func() { _, err := in.Run(ctx); done <- err }()
+	publish(t, brokers, s.msgs)
+	select {
+	case err := <-done:
+		t.Fatalf("ingest returned during the outage: %v", err)
+	case <-time.After(5 * time.Second): // five times MaxOutage, with the budget full
+	}
+	px.restore(t)
+	waitFor(t, "every message committed", func() bool { return in.Stats().Messages == len(s.msgs) })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run after cancel = %v, want nil", err)
+	}
+	checkFinal(t, db, s)
+}
