@@ -14,7 +14,6 @@ import (
 	"sort"
 	"strconv"
 	"time"
-	_ "time/tzdata" // Asia/Shanghai on hosts without a zoneinfo database
 
 	bw "github.com/burdenwatch/burdenwatch"
 	"github.com/burdenwatch/burdenwatch/columnar"
@@ -239,10 +238,4 @@ func (e *evaluation) caps() {
 	}
 }
 
-func shanghai() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		return time.FixedZone("CST", 8*3600)
-	}
-	return loc
-}
+func shanghai() *time.Location { return bw.Location() }

@@ -16,13 +16,12 @@ import (
 	"io/fs"
 	"os"
 	"time"
-	_ "time/tzdata" // Asia/Shanghai must load on hosts without a zoneinfo database
 
 	"github.com/burdenwatch/burdenwatch"
 )
 
 // TimeZone is the calendar time zone of all reference dates.
-const TimeZone = "Asia/Shanghai"
+const TimeZone = burdenwatch.TimeZone
 
 //go:embed default/*.csv
 var defaultFiles embed.FS
@@ -56,10 +55,8 @@ func ParseDir(dir string) (*burdenwatch.ReferenceData, error) {
 // issuers.csv when that file is present. The error
 // joins every problem found (see FieldError).
 func ParseFS(fsys fs.FS) (*burdenwatch.ReferenceData, error) {
-	loc, err := time.LoadLocation(TimeZone)
-	if err != nil {
-		return nil, fmt.Errorf("load time zone %s: %w", TimeZone, err)
-	}
+	loc := burdenwatch.Location()
+	var err error
 	ref := &burdenwatch.ReferenceData{}
 	var errs []error
 	add := func(err error) {

@@ -17,7 +17,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-	_ "time/tzdata" // Asia/Shanghai on machines without a zoneinfo database
 
 	"github.com/burdenwatch/burdenwatch/clickhouse"
 )

@@ -250,10 +250,4 @@ func (r *Reference) anyEntry(code string) *bw.InspectionCode {
 	return best
 }
 
-func shanghai() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		return time.FixedZone("Asia/Shanghai", 8*3600)
-	}
-	return loc
-}
+func shanghai() *time.Location { return bw.Location() }

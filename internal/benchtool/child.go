@@ -78,7 +78,7 @@ func runChild(ctx context.Context, o childOptions) error {
 		return err
 	}
 	defer cons.Close()
-	loc, _ := time.LoadLocation("Asia/Shanghai")
+	loc := bw.Location()
 	in := ingest.New(ingest.Config{
 		Topic: o.topic, Group: o.group, BatchSize: o.batch, FlushInterval: time.Second, Workers: o.workers, Writers: o.writers,
 		MemoryBudget: int64(o.budgetMiB) << 20, MaxMessageBytes: o.maxMsgKB << 10,

@@ -26,7 +26,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	_ "time/tzdata"
 
 	bw "github.com/burdenwatch/burdenwatch"
 	"github.com/burdenwatch/burdenwatch/clickhouse"
@@ -287,7 +286,7 @@ func flatten(msgs []kafka.Message, ref *bw.ReferenceData, path string) (int, err
 	for _, p := range ref.ObservationPoints {
 		points[p.CountyCode] = p
 	}
-	loc, _ := time.LoadLocation("Asia/Shanghai")
+	loc := bw.Location()
 	dec := bw.NewDecoder(points, loc)
 	rows := clickhouse.NewEventRows(len(msgs))
 	for _, m := range msgs {
