@@ -41,8 +41,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 20s .
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeFields$$' -fuzztime 20s .
 
-# Every test, against real ClickHouse and a real broker.
-test: setup vet unit fuzz
+# Every test, against real ClickHouse and a real broker, then the cluster
+# suite (ZooKeeper, 2 shards x 2 replicas, 3 brokers; about a minute).
+test: setup vet unit fuzz test-cluster
 
 bench: services
 	. deploy/env.sh && deploy/bench.sh

@@ -52,6 +52,8 @@ type Config struct {
 	Alerts alert.Sink
 	// Now dates the alerts (alert.Input.Now); zero means the clock.
 	Now time.Time
+	// Metrics records every run; nil means no metrics.
+	Metrics *Metrics
 	// Log receives progress; nil means no logging.
 	Log *slog.Logger
 }
@@ -87,6 +89,13 @@ type CountyIndex struct {
 // Run finds the province-years with new events or recompute requests (all
 // of them with cfg.Full), recomputes them and advances the watermarks.
 func Run(ctx context.Context, db *clickhouse.DB, cfg Config) (*Summary, error) {
+	t0 := time.Now()
+	sum, err := run(ctx, db, cfg)
+	cfg.Metrics.observe(sum, err, time.Since(t0))
+	return sum, err
+}
+
+func run(ctx context.Context, db *clickhouse.DB, cfg Config) (*Summary, error) {
 	t0 := time.Now()
 	w, err := findWork(ctx, db, cfg)
 	if err != nil {

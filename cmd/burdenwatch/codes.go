@@ -64,16 +64,16 @@ func codesQRCommand(a *app) *cobra.Command {
 
 func codesVerifyCommand(a *app) *cobra.Command {
 	var ch clickhouseFlags
-	var unit, at, packDir string
+	var unit, at string
 	var asJSON bool
-	packDir = defaultRulePacks
+	packs := packsFlag(defaultRulePacks)
 	cmd := &cobra.Command{
 		Use:     "verify 督查编码",
 		Short:   "不启动服务，按 ClickHouse 中的数据核验一个督查编码，输出与 /api/v1/verify 相同的 JSON",
 		Example: "  burdenwatch codes verify HN2025-0001 --unit 431024100 --at 2025-06-12T10:00:00+08:00",
 		Args:    exactArgs("督查编码"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ix, err := loadIndex(cmd.Context(), &ch, packDir)
+			ix, err := loadIndex(cmd.Context(), &ch, packs)
 			if err != nil {
 				return err
 			}
@@ -93,7 +93,7 @@ func codesVerifyCommand(a *app) *cobra.Command {
 	ch.register(fs)
 	fs.StringVar(&unit, "unit", "", "被督查单位代码（6 位县级，9/12 位乡镇、村）")
 	fs.StringVar(&at, "at", "", "核验时间（RFC 3339，默认当前时间）")
-	fs.StringVar(&packDir, "rule-packs", packDir, "规则包`目录`")
+	packs.register(fs, "依据条文和扎堆检查参数")
 	fs.BoolVar(&asJSON, "json", false, "输出 JSON（与 /api/v1/verify 相同）")
 	return cmd
 }
@@ -101,7 +101,7 @@ func codesVerifyCommand(a *app) *cobra.Command {
 func codesSampleCommand(a *app) *cobra.Command {
 	var ch clickhouseFlags
 	var count int
-	packDir := defaultRulePacks
+	packs := packsFlag(defaultRulePacks)
 	cmd := &cobra.Command{
 		Use:   "sample",
 		Short: "从已导入的赋码清单和事件中各找一个“可以接受”和“可不予配合”的核验示例",
@@ -110,7 +110,7 @@ func codesSampleCommand(a *app) *cobra.Command {
 		Example: "  burdenwatch codes sample",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ix, err := loadIndex(cmd.Context(), &ch, packDir)
+			ix, err := loadIndex(cmd.Context(), &ch, packs)
 			if err != nil {
 				return err
 			}
@@ -135,14 +135,14 @@ func codesSampleCommand(a *app) *cobra.Command {
 		},
 	}
 	ch.register(cmd.Flags())
-	cmd.Flags().StringVar(&packDir, "rule-packs", packDir, "规则包`目录`")
+	packs.register(cmd.Flags(), "依据条文和扎堆检查参数")
 	cmd.Flags().IntVar(&count, "count", 0, "改为输出最多这么多条核验查询（各编码轮流，供压力测试用）")
 	return cmd
 }
 
 // loadIndex reads the verify index from ClickHouse once (no topic).
-func loadIndex(ctx context.Context, ch *clickhouseFlags, packDir string) (*serve.Index, error) {
-	packs, err := loadPacks(packDir)
+func loadIndex(ctx context.Context, ch *clickhouseFlags, packsDir packsFlag) (*serve.Index, error) {
+	packs, err := packsDir.load()
 	if err != nil {
 		return nil, err
 	}

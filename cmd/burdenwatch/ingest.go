@@ -18,7 +18,6 @@ import (
 	"github.com/burdenwatch/burdenwatch/config"
 	"github.com/burdenwatch/burdenwatch/ingest"
 	"github.com/burdenwatch/burdenwatch/kafka"
-	"github.com/burdenwatch/burdenwatch/metrics"
 )
 
 func ingestCommand(a *app) *cobra.Command {
@@ -82,13 +81,7 @@ func (k ingestKafkaFlags) start(ctx context.Context, a *app, cfg *ingest.Config)
 		debug.SetMemoryLimit(ingest.SoftMemoryLimit(cfg.MemoryBudget))
 	}
 	if k.metricsListen != "" {
-		reg := metrics.NewRegistry()
-		cfg.Registerer = reg
-		go func() {
-			if err := metrics.Serve(ctx, k.metricsListen, reg, a.log); err != nil {
-				a.log.Error("metrics server stopped", "err", err)
-			}
-		}()
+		cfg.Registerer = startMetrics(ctx, a, k.metricsListen)
 	}
 	cfg.Health = ingest.NewHealth(a.log, cfg.Registerer)
 	if cfg.UntilIdle {

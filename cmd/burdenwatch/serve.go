@@ -22,9 +22,9 @@ const defaultServeGroup = "burdenwatch-serve"
 
 func serveCommand(a *app) *cobra.Command {
 	var ch clickhouseFlags
-	var brokers, listen, baseURL, packDir string
+	var brokers, listen, baseURL string
 	cfg := serve.RunConfig{RefreshEvery: 30 * time.Second}
-	packDir = defaultRulePacks
+	packs := packsFlag(defaultRulePacks)
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "扫码核验服务：督查编码核验页面和接口、陪同人员登记、健康检查和监控指标",
@@ -36,11 +36,10 @@ func serveCommand(a *app) *cobra.Command {
 		Example: "  burdenwatch serve\n  burdenwatch serve --listen 0.0.0.0:8080 --base-url https://jianfu.example.gov.cn",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			packs, err := loadPacks(packDir)
-			if err != nil {
+			if err := packs.into(&cfg.Packs); err != nil {
 				return err
 			}
-			cfg.Packs, cfg.Log = packs, a.log
+			cfg.Log = a.log
 			cfg.Follow.Brokers, cfg.Follow.Log = splitList(brokers), a.log
 			return runServe(cmd.Context(), a, cfg, &ch, listen, baseURL)
 		},
@@ -52,7 +51,7 @@ func serveCommand(a *app) *cobra.Command {
 	fs.StringVar(&cfg.Follow.Group, "group", defaultServeGroup, "本服务自己的 Kafka 消费组（不要与 ingest 相同；不提交位点，每次启动从头读取主题）")
 	fs.StringVar(&listen, "listen", "127.0.0.1:8080", "监听地址 `host:port`")
 	fs.StringVar(&baseURL, "base-url", "", "二维码和页面使用的对外地址（默认 http://<监听地址>）")
-	fs.StringVar(&packDir, "rule-packs", packDir, "规则包`目录`（扎堆检查参数和依据条文；默认目录不存在时用内置规则包）")
+	packs.register(fs, "扎堆检查参数和依据条文")
 	fs.DurationVar(&cfg.RefreshEvery, "refresh", cfg.RefreshEvery, "重新读取参考数据（赋码清单、计划清单等）的间隔")
 	config.Local(fs, "listen", "group")
 	return cmd

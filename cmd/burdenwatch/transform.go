@@ -12,11 +12,13 @@ import (
 	"sort"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/burdenwatch/burdenwatch/alert"
 	"github.com/burdenwatch/burdenwatch/clickhouse"
+	"github.com/burdenwatch/burdenwatch/config"
 	"github.com/burdenwatch/burdenwatch/kafka"
 	"github.com/burdenwatch/burdenwatch/rules"
 	"github.com/burdenwatch/burdenwatch/transform"
@@ -33,7 +35,8 @@ func transformCommand(a *app) *cobra.Command {
 	var ch clickhouseFlags
 	var follow bool
 	var al alertFlags
-	packDir := defaultRulePacks
+	var metricsListen string
+	packs := packsFlag(defaultRulePacks)
 	cmd := &cobra.Command{
 		Use:   "transform",
 		Short: "计算负担指标和规则检查结果（只算有新数据的省份年度）",
@@ -42,11 +45,13 @@ func transformCommand(a *app) *cobra.Command {
 		Example: "  burdenwatch transform\n  burdenwatch transform --full\n  burdenwatch transform --follow --rule-packs /etc/burdenwatch/packs",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			packs, err := loadPacks(packDir)
-			if err != nil {
+			if err := packs.into(&cfg.Packs); err != nil {
 				return err
 			}
-			cfg.Packs, cfg.Log = packs, a.log
+			cfg.Log = a.log
+			if metricsListen != "" {
+				cfg.Metrics = transform.NewMetrics(startMetrics(cmd.Context(), a, metricsListen))
+			}
 			return runTransform(cmd.Context(), a, cfg, &ch, follow, al)
 		},
 	}
@@ -54,7 +59,9 @@ func transformCommand(a *app) *cobra.Command {
 	ch.register(fs)
 	fs.BoolVar(&cfg.Full, "full", false, "全量重算所有省份年度")
 	fs.BoolVar(&follow, "follow", false, "持续运行，每隔几秒检查新数据")
-	fs.StringVar(&packDir, "rule-packs", packDir, "规则包`目录`（每省一个 JSON 文件；默认目录不存在时用内置规则包）")
+	packs.register(fs, "每省一个 JSON 文件")
+	fs.StringVar(&metricsListen, "metrics-listen", "", "在此地址提供 Prometheus 指标 /metrics（例如 127.0.0.1:9465；空为不提供）")
+	config.Local(fs, "metrics-listen") // per process: ingest and serve have their own
 	al.register(fs)
 	return cmd
 }
@@ -104,10 +111,17 @@ func runTransform(ctx context.Context, a *app, cfg transform.Config, ch *clickho
 	}
 	defer closeSink()
 	cfg.Alerts = sink
+	retry := followRetry{log: a.log}
 	for {
 		sum, err := transform.Run(ctx, db, cfg)
-		if err != nil {
+		if err != nil && (!follow || !clickhouse.Transient(err)) {
 			return err
+		}
+		if follow && !retry.next(ctx, err) {
+			return nil
+		}
+		if err != nil {
+			continue
 		}
 		if len(sum.ProvinceYears) > 0 || !follow {
 			printTransformSummary(a.stdout, sum)
@@ -122,6 +136,54 @@ func runTransform(ctx context.Context, a *app, cfg transform.Config, ch *clickho
 		case <-time.After(followInterval):
 		}
 	}
+}
+
+// followRetry keeps transform --follow running through outages of its
+// dependencies: a transient error is logged once when the outage starts and
+// once when it ends, and the next run waits with capped exponential backoff.
+type followRetry struct {
+	log   *slog.Logger
+	bo    *backoff.ExponentialBackOff
+	since time.Time
+}
+
+// next records the outcome of a run; after an error it waits before the
+// next try and reports false when ctx ended meanwhile.
+func (r *followRetry) next(ctx context.Context, err error) bool {
+	if err == nil {
+		if !r.since.IsZero() {
+			r.log.Info("transform: dependencies back, recomputing again", "outage", time.Since(r.since).Round(time.Second))
+			r.since, r.bo = time.Time{}, nil
+		}
+		return true
+	}
+	if r.since.IsZero() {
+		r.log.Warn("transform: dependency unavailable, retrying until it is back", "err", err)
+		r.since = time.Now()
+		r.bo = backoff.NewExponentialBackOff()
+		r.bo.InitialInterval, r.bo.MaxInterval = time.Second, time.Minute
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(r.bo.NextBackOff()):
+		return true
+	}
+}
+
+// packsFlag is the --rule-packs directory of the commands that check rules.
+type packsFlag string
+
+func (p *packsFlag) register(fs *pflag.FlagSet, what string) {
+	fs.StringVar((*string)(p), "rule-packs", string(*p), "规则包`目录`（"+what+"；默认目录不存在时用内置规则包）")
+}
+
+func (p packsFlag) load() (rules.Packs, error) { return loadPacks(string(p)) }
+
+// into loads the packs into dst.
+func (p packsFlag) into(dst *rules.Packs) (err error) {
+	*dst, err = p.load()
+	return err
 }
 
 // loadPacks reads the rule packs of dir, or the shipped packs when dir is
