@@ -20,7 +20,7 @@ func exportCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "export",
 		Short: "导出供研究使用的 Parquet 数据集（按月分区，附数据字典）",
-		Long: "导出供研究使用的 Parquet 数据集：负担事件、指标和规则结果，按月分区（Hive 风格），附数据字典。" +
+		Long: "导出供研究使用的 Parquet 数据集：负担事件、指标、规则结果、预警和扫码登记，按月分区（Hive 风格），附数据字典。" +
 			"输出目录整体替换；--redact 省略名称和自由文本字段，用于公开发布。",
 		Example: "  burdenwatch export\n  burdenwatch export --redact --out out/parquet-public\n  burdenwatch export --province 43 --month 2025-12",
 		Args:    noArgs,
@@ -50,7 +50,8 @@ func exportCommand(a *app) *cobra.Command {
 }
 
 // tableNames are the Chinese names of the exported tables.
-var tableNames = map[string]string{"events": "负担事件", "indicators": "指标", "rule_results": "规则结果"}
+var tableNames = map[string]string{"events": "负担事件", "indicators": "指标", "rule_results": "规则结果",
+	"alerts": "预警", "scans": "扫码登记"}
 
 func printExportSummary(w io.Writer, s *export.Summary) {
 	mode := "完整版"

@@ -11,7 +11,7 @@ import (
 
 func refdataCommand(a *app) *cobra.Command {
 	return group("refdata", "校验并导入参考数据（观测点、配额、基数、计划清单等 CSV）",
-		"参考数据（SPEC §3）：观测点、配额、基数、督查计划、一票否决保留事项、免督查、日历规则等 CSV 文件。",
+		"参考数据（SPEC §3）：观测点、配额、基数、督查计划、一票否决保留事项、免督查、日历规则、督查赋码清单等 CSV 文件。",
 		"  burdenwatch refdata load refdata/default",
 		refdataLoadCommand(a))
 }
@@ -43,9 +43,9 @@ func refdataLoadCommand(a *app) *cobra.Command {
 			if err := db.LoadReferenceData(cmd.Context(), ref, abs); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "参考数据已导入（%s）: 观测点 %d 个，配额 %d 条，基数 %d 条，督查计划 %d 项，一票否决保留事项 %d 项，免督查 %d 条，日历规则 %d 条；受影响的月份将在下次 transform 时重算\n",
+			fmt.Fprintf(a.stdout, "参考数据已导入（%s）: 观测点 %d 个，配额 %d 条，基数 %d 条，督查计划 %d 项，一票否决保留事项 %d 项，免督查 %d 条，日历规则 %d 条，督查赋码 %d 个；受影响的月份将在下次 transform 时重算\n",
 				abs, len(ref.ObservationPoints), len(ref.Quotas), len(ref.Baselines), len(ref.Plan),
-				len(ref.VetoList), len(ref.Exemptions), len(ref.Calendar))
+				len(ref.VetoList), len(ref.Exemptions), len(ref.Calendar), len(ref.InspectionCodes))
 			return nil
 		},
 	}
