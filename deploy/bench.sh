@@ -14,6 +14,8 @@
 # 2. Transform: the transform package's benchmarks (full recompute of the
 #    synthetic 1M-event province-year, or 10M with BURDENWATCH_BENCH_BIG=1;
 #    the incremental month), which print their read floor beside them.
+# 3. Serve: GET /api/v1/verify at 5,000 req/s while ingest consumes a
+#    backlog and with ingest idle: p50/p99 and requests/s.
 # It ends with a summary a script can read, one figure a line.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -47,7 +49,13 @@ echo "== transform benchmarks (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 TOUT=$BENCH_DIR/transform.out
 go test -run '^$' -bench . -benchtime 1x -timeout 60m ./transform/ 2>&1 | tee "$TOUT" | grep -E '^(Benchmark|ok|FAIL|PASS|transform )' || true
 echo
+echo "== verify endpoint under load while ingest runs (internal/loadgen/bench.sh; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+SOUT=$BENCH_DIR/serve.out
+go build -o bin/burdenwatch ./cmd/burdenwatch
+BURDENWATCH_BIN=bin/burdenwatch internal/loadgen/bench.sh 2>&1 | tee "$SOUT" || echo "verify benchmark failed (see above)"
+echo
 echo "== summary"
 grep -E '^(ratio ingest/direct|ingest events/s):' "$OUT"
 grep -E '^transform (full (1|10)M|incremental month) s:' "$TOUT" | sort -u || echo "transform full 1M s: not measured"
 grep -E '^ingest peak RSS MiB:' "$OUT"
+sed -n 's/^while ingest runs[^:]*: /verify while ingest runs: /p; s/^ingest idle: */verify ingest idle: /p' "$SOUT" || true
