@@ -175,7 +175,7 @@ func TestIngestRidesOutClickHouseOutage(t *testing.T) {
 	if err := in.Ready(); !strings.Contains(err.Error(), "clickhouse unreachable") {
 		t.Errorf("Ready during the outage = %v; want it to name clickhouse", err)
 	}
-	if v := gauge(t, reg, "burdenwatch_ingest_ready"); v != 0 {
+	if v := testenv.Gauge(t, reg, "burdenwatch_ingest_ready"); v != 0 {
 		t.Errorf("ready metric during the outage = %v, want 0", v)
 	}
 	select {
@@ -307,22 +307,6 @@ func checkCaughtUp(t *testing.T, brokers []string, group string) {
 	}
 }
 
-// gauge reads a registered gauge without labels.
-func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			return mf.GetMetric()[0].GetGauge().GetValue()
-		}
-	}
-	t.Fatalf("metric %s not registered", name)
-	return 0
-}
-
 // TestIngestMetrics checks the counters against what a run wrote.
 func TestIngestMetrics(t *testing.T) {
 	db, _, brokers := setup(t)
@@ -337,41 +321,20 @@ func TestIngestMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := counter(t, reg, "burdenwatch_ingest_messages_total", ""); got != float64(len(s.msgs)) {
+	if got := testenv.Counter(t, reg, "burdenwatch_ingest_messages_total", ""); got != float64(len(s.msgs)) {
 		t.Errorf("messages_total = %v, want %d", got, len(s.msgs))
 	}
-	if got := counter(t, reg, "burdenwatch_ingest_events_total", "document"); got != float64(st.Events) || st.Events < s.valid {
+	if got := testenv.Counter(t, reg, "burdenwatch_ingest_events_total", "document"); got != float64(st.Events) || st.Events < s.valid {
 		t.Errorf("events_total{kind=document} = %v, want %d (≥ %d distinct)", got, st.Events, s.valid)
 	}
 	for code, n := range s.dead {
-		if got := counter(t, reg, "burdenwatch_ingest_dead_letters_total", code); got != float64(n) {
+		if got := testenv.Counter(t, reg, "burdenwatch_ingest_dead_letters_total", code); got != float64(n) {
 			t.Errorf("dead_letters_total{reason=%s} = %v, want %d", code, got, n)
 		}
 	}
-	if got := gauge(t, reg, "burdenwatch_ingest_ready"); got != 1 {
+	if got := testenv.Gauge(t, reg, "burdenwatch_ingest_ready"); got != 1 {
 		t.Errorf("ready = %v, want 1", got)
 	}
-}
-
-// counter sums the samples of a counter whose one label (if any) is value.
-func counter(t *testing.T, reg *prometheus.Registry, name, value string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum float64
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			if len(m.GetLabel()) == 0 || m.GetLabel()[0].GetValue() == value {
-				sum += m.GetCounter().GetValue()
-			}
-		}
-	}
-	return sum
 }
 
 // TestOversizedMessageIsDeadLettered: a message over MaxMessageBytes is

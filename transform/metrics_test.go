@@ -43,22 +43,12 @@ func TestMetrics(t *testing.T) {
 	if sum.Indicators == 0 || sum.RuleResults == 0 {
 		t.Fatalf("scenario wrote %d indicators, %d results; want some of each", sum.Indicators, sum.RuleResults)
 	}
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if w, ok := want[mf.GetName()]; ok {
-			if got := mf.GetMetric()[0].GetCounter().GetValue(); got != w {
-				t.Errorf("%s = %v, want %v", mf.GetName(), got, w)
-			}
-			delete(want, mf.GetName())
+	for name, w := range want {
+		if got := testenv.Counter(t, reg, name, ""); got != w {
+			t.Errorf("%s = %v, want %v", name, got, w)
 		}
 	}
-	for name := range want {
-		t.Errorf("metric %s not exported", name)
-	}
-	if n := histogramCount(t, reg, "burdenwatch_transform_run_seconds"); n != 1 {
+	if n := testenv.HistogramCount(t, reg, "burdenwatch_transform_run_seconds"); n != 1 {
 		t.Errorf("run duration histogram: %d observations, want 1 (the run that recomputed)", n)
 	}
 }
@@ -81,34 +71,9 @@ func TestMetricsRuns(t *testing.T) {
 	if _, err := transform.Run(ctx, db, cfg); err == nil {
 		t.Fatal("a run without transform_state succeeded")
 	}
-	got := map[string]float64{}
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
+	ok, failed := testenv.Counter(t, reg, "burdenwatch_transform_runs_total", "ok"),
+		testenv.Counter(t, reg, "burdenwatch_transform_runs_total", "error")
+	if n := testenv.Series(t, reg, "burdenwatch_transform_runs_total"); ok != 2 || failed != 1 || n != 2 {
+		t.Errorf("runs ok %v, error %v in %d series; want 2 and 1 in 2", ok, failed, n)
 	}
-	for _, mf := range mfs {
-		if mf.GetName() != "burdenwatch_transform_runs_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			got[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
-		}
-	}
-	if got["ok"] != 2 || got["error"] != 1 || len(got) != 2 {
-		t.Errorf("runs by result %v, want ok 2, error 1", got)
-	}
-}
-
-func histogramCount(t *testing.T, reg *prometheus.Registry, name string) uint64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			return mf.GetMetric()[0].GetHistogram().GetSampleCount()
-		}
-	}
-	return 0
 }
