@@ -94,7 +94,7 @@ func Evaluate(in Input) []bw.Alert {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	loc := shanghai()
+	loc := bw.Location()
 	elapsed := monthsElapsed(in.Year, now.In(loc))
 	if elapsed == 0 || in.Ref == nil {
 		return nil
@@ -237,5 +237,3 @@ func (e *evaluation) caps() {
 		e.emit(g.county, g.scope, bw.AlertBreach, m, at(monthly, m), float64(limit), current)
 	}
 }
-
-func shanghai() *time.Location { return bw.Location() }

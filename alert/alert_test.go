@@ -15,7 +15,7 @@ import (
 	"github.com/burdenwatch/burdenwatch/rules"
 )
 
-var cst = shanghai()
+var cst = bw.Location()
 
 // ev is a test event: kind, month (day 10 of it, 10:00), county, bearing
 // unit, issuer, category and plan code.

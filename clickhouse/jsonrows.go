@@ -7,13 +7,15 @@ import (
 	"io"
 	"reflect"
 	"time"
+
+	bw "github.com/burdenwatch/burdenwatch"
 )
 
 // WriteJSONEachRow writes the rows as ClickHouse JSONEachRow, one object per
 // event with the events table's columns, as `clickhouse-client … FORMAT
 // JSONEachRow` loads them. DateTime values are written in Asia/Shanghai.
 func (r *EventRows) WriteJSONEachRow(w io.Writer, seq uint64) error {
-	loc := shanghai()
+	loc := bw.Location()
 	cols := r.columns(seq, time.Now())
 	vals := make([]reflect.Value, len(cols))
 	for i, c := range cols {

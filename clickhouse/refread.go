@@ -34,7 +34,3 @@ FROM ref_observation_points WHERE `+CurrentRows("observation_points"))
 func CivilDate(d time.Time, loc *time.Location) time.Time {
 	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc)
 }
-
-// shanghai is the calendar time zone; kept for jsonrows.go (INGEST's
-// file), which may call bw.Location directly.
-func shanghai() *time.Location { return bw.Location() }

@@ -62,6 +62,3 @@ func Load(ctx context.Context, db *clickhouse.DB, province string, month time.Ti
 	}
 	return d, nil
 }
-
-// shanghai is the calendar time zone.
-func shanghai() *time.Location { return bw.Location() }

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"time"
 
+	bw "github.com/burdenwatch/burdenwatch"
 	"github.com/burdenwatch/burdenwatch/clickhouse"
 )
 
@@ -49,7 +50,7 @@ type Files struct {
 // ParseMonth parses "YYYY-MM" as the first day of the month in
 // Asia/Shanghai.
 func ParseMonth(s string) (time.Time, error) {
-	t, err := time.ParseInLocation("2006-01", s, shanghai())
+	t, err := time.ParseInLocation("2006-01", s, bw.Location())
 	if err != nil {
 		return time.Time{}, fmt.Errorf("report: month %q is not YYYY-MM", s)
 	}
@@ -64,12 +65,12 @@ func (o *Options) Validate() error {
 	if o.Month.IsZero() {
 		return fmt.Errorf("report: no month given")
 	}
-	o.Month = time.Date(o.Month.Year(), o.Month.Month(), 1, 0, 0, 0, 0, shanghai())
+	o.Month = time.Date(o.Month.Year(), o.Month.Month(), 1, 0, 0, 0, 0, bw.Location())
 	if o.Office == "" {
 		o.Office = DefaultOffice(o.Province)
 	}
 	if o.Date.IsZero() {
-		o.Date = time.Now().In(shanghai())
+		o.Date = time.Now().In(bw.Location())
 	}
 	return nil
 }

@@ -47,7 +47,7 @@ func TestReport(t *testing.T) {
 	db, _ := testenv.ClickHouse(t)
 	ctx := context.Background()
 	loadScenario(t, ctx, db)
-	opts := Options{Province: "43", Month: mustMonth(t, "2025-11"), Date: time.Date(2025, 12, 5, 0, 0, 0, 0, shanghai())}
+	opts := Options{Province: "43", Month: mustMonth(t, "2025-11"), Date: time.Date(2025, 12, 5, 0, 0, 0, 0, bw.Location())}
 	if err := opts.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +340,7 @@ func TestValidate(t *testing.T) {
 
 func loadScenario(t *testing.T, ctx context.Context, db *clickhouse.DB) {
 	t.Helper()
-	date := func(s string) time.Time { d, _ := time.ParseInLocation(time.DateOnly, s, shanghai()); return d }
+	date := func(s string) time.Time { d, _ := time.ParseInLocation(time.DateOnly, s, bw.Location()); return d }
 	ptr := func(v int) *int { return &v }
 	ref := &bw.ReferenceData{
 		ObservationPoints: []bw.ObservationPoint{
@@ -370,7 +370,7 @@ func loadScenario(t *testing.T, ctx context.Context, db *clickhouse.DB) {
 // scenarioAlerts are early warnings of the scenario: three by November,
 // one first crossed in December (after the report month), one of 2024.
 func scenarioAlerts() []bw.Alert {
-	loc := shanghai()
+	loc := bw.Location()
 	mk := func(county, scope string, level bw.AlertLevel, year int, month time.Month, value, limit, projected float64) bw.Alert {
 		return bw.Alert{ID: county + "/" + fmt.Sprint(year) + "/" + scope + "/" + string(level), Level: level,
 			ProvinceCode: county[:2], CountyCode: county, Year: year, Scope: scope, Value: value, Limit: limit,

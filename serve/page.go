@@ -7,7 +7,6 @@ import (
 	"html/template"
 	"net/http"
 	"sort"
-	"time"
 
 	bw "github.com/burdenwatch/burdenwatch"
 )
@@ -249,5 +248,3 @@ func (r *Reference) anyEntry(code string) *bw.InspectionCode {
 	}
 	return best
 }
-
-func shanghai() *time.Location { return bw.Location() }

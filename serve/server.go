@@ -74,7 +74,7 @@ func NewServer(cfg Config) (*Server, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Location == nil {
-		cfg.Location = shanghai()
+		cfg.Location = bw.Location()
 	}
 	m, err := newServiceMetrics(cfg.Registerer, cfg.Index)
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 	"github.com/burdenwatch/burdenwatch/rules"
 )
 
-var loc = shanghai()
+var loc = bw.Location()
 
 func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, loc) }
 
