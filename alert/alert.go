@@ -100,7 +100,8 @@ func Evaluate(in Input) []bw.Alert {
 		return nil
 	}
 	c := count(in, elapsed)
-	e := evaluation{in: in, elapsed: elapsed, loc: loc, now: now, counts: c}
+	e := evaluation{in: in, elapsed: elapsed, loc: loc, now: now, counts: c,
+		quotas: in.Ref.QuotasOf(in.Year), baselines: in.Ref.BaselinesFor(in.Year, in.Params.BaselineYear)}
 	for _, p := range in.Ref.ObservationPoints {
 		if p.ProvinceCode == in.Province {
 			e.county(p.CountyCode)
@@ -140,6 +141,9 @@ type evaluation struct {
 	now     time.Time
 	counts  *counts
 	out     []bw.Alert
+
+	quotas    map[string]bw.Quota    // of in.Year, by county
+	baselines map[string]bw.Baseline // compared with in.Year, by county
 }
 
 // series is a monthly measure of one scope: month m (1–12) at index m-1.
@@ -179,8 +183,9 @@ var kindScopes = [3]struct {
 
 // county adds the quota and baseline alerts of one county.
 func (e *evaluation) county(county string) {
-	quota := quotaOf(e.in.Ref, county, e.in.Year)
-	base := baselineOf(e.in.Ref, county, e.in.Year, e.in.Params.BaselineYear)
+	q, b := e.quotas[county], e.baselines[county]
+	quota := [3]*int{q.Documents, q.Meetings, q.Inspections}
+	base := [3]*int{b.Documents, b.Meetings, b.Inspections}
 	ytd := e.counts.ytd(county)
 	for k, sc := range kindScopes {
 		y := ytd[k]

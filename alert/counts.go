@@ -188,34 +188,3 @@ func (c *counts) indicator(county, id string, m int) (float64, bool) {
 	v, ok := c.ind[indKey{county, id, m}]
 	return v, ok && v == v
 }
-
-// quotaOf returns the county's quotas of year for documents, meetings
-// and inspections (nil = no cap).
-func quotaOf(ref *bw.ReferenceData, county string, year int) [3]*int {
-	for _, q := range ref.Quotas {
-		if q.CountyCode == county && q.Year == year {
-			return [3]*int{q.Documents, q.Meetings, q.Inspections}
-		}
-	}
-	return [3]*int{}
-}
-
-// baselineOf returns the county's baseline counts: of baselineYear when
-// set, else of the latest baseline year before year (as the indicators
-// choose it).
-func baselineOf(ref *bw.ReferenceData, county string, year, baselineYear int) [3]*int {
-	var best *bw.Baseline
-	for i := range ref.Baselines {
-		b := &ref.Baselines[i]
-		if b.CountyCode != county || b.Year >= year || (baselineYear != 0 && b.Year != baselineYear) {
-			continue
-		}
-		if best == nil || b.Year > best.Year {
-			best = b
-		}
-	}
-	if best == nil {
-		return [3]*int{}
-	}
-	return [3]*int{best.Documents, best.Meetings, best.Inspections}
-}

@@ -442,7 +442,7 @@ func (a *accumulator) result(in Input) *Result {
 		res.Counties = append(res.Counties, c)
 	}
 	sort.Strings(res.Counties)
-	quotas, baselines := quotaIndex(in.Ref, a.year), baselineIndex(in.Ref, a.year, in.BaselineYear)
+	quotas, baselines := in.Ref.QuotasOf(a.year), in.Ref.BaselinesFor(a.year, in.BaselineYear)
 	defs := indicators()
 	for _, county := range res.Counties {
 		var ytd sums
@@ -458,36 +458,4 @@ func (a *accumulator) result(in Input) *Result {
 		}
 	}
 	return res
-}
-
-func quotaIndex(ref *bw.ReferenceData, year int) map[string]bw.Quota {
-	out := map[string]bw.Quota{}
-	if ref == nil {
-		return out
-	}
-	for _, q := range ref.Quotas {
-		if q.Year == year {
-			out[q.CountyCode] = q
-		}
-	}
-	return out
-}
-
-// baselineIndex picks each county's baseline: that of baselineYear when
-// set, else the latest baseline year before year. Only years before year
-// count.
-func baselineIndex(ref *bw.ReferenceData, year, baselineYear int) map[string]bw.Baseline {
-	out := map[string]bw.Baseline{}
-	if ref == nil {
-		return out
-	}
-	for _, b := range ref.Baselines {
-		if b.Year >= year || (baselineYear != 0 && b.Year != baselineYear) {
-			continue
-		}
-		if cur, ok := out[b.CountyCode]; !ok || b.Year > cur.Year {
-			out[b.CountyCode] = b
-		}
-	}
-	return out
 }

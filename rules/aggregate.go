@@ -417,8 +417,8 @@ func (e *evaluator) countyYearRules() {
 	var pending []countyYearRule
 	for key, counts := range e.counts {
 		county, year := e.strs.str(key.county), int(key.year)
-		q := e.ref.quotas[yearCounty{year, county}]
-		b, _ := e.ref.baseline(county, year, e.pack.BaselineYear)
+		q := e.ref.quota(county, year)
+		b, _ := e.ref.baseline(county, year)
 		checks := []struct {
 			r     *ruleState
 			kind  int

@@ -159,7 +159,7 @@ func newEvaluator(pack Pack, ev *columnar.Events, ref *bw.ReferenceData) (*evalu
 	}
 	e := &evaluator{
 		pack:   pack,
-		ref:    newRefIndex(ref, province, loc),
+		ref:    newRefIndex(ref, province, pack.BaselineYear, loc),
 		loc:    loc,
 		strs:   newInterner(),
 		months: map[int]time.Time{},

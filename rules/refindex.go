@@ -24,9 +24,10 @@ type yearCounty struct {
 // refIndex is the reference data of one province, indexed for lookups.
 type refIndex struct {
 	plan              map[planKey]int // max_visits_per_unit (0 = no cap)
-	quotas            map[yearCounty]bw.Quota
-	baselines         map[yearCounty]bw.Baseline
-	baselineYears     map[string][]int // county → years with a baseline row
+	ref               *bw.ReferenceData
+	baselineYear      int                            // the pack's (0: the latest before the year)
+	quotas            map[int]map[string]bw.Quota    // by year, then county; filled on first use
+	baselines         map[int]map[string]bw.Baseline // likewise
 	exempt            map[yearCounty]bool
 	vetoList          map[string]bool
 	noMeetingMonth    map[int]bool // year*100 + month
@@ -66,12 +67,13 @@ func (c codeEntry) check(issuer, plan string, day int32) int {
 // registry are per province; plans, quotas, baselines and exemptions are
 // keyed by issuer or county and need no filter). A nil ref is empty
 // reference data. loc is the calendar time zone.
-func newRefIndex(ref *bw.ReferenceData, province string, loc *time.Location) refIndex {
+func newRefIndex(ref *bw.ReferenceData, province string, baselineYear int, loc *time.Location) refIndex {
 	x := refIndex{
+		ref:            ref,
+		baselineYear:   baselineYear,
 		plan:           map[planKey]int{},
-		quotas:         map[yearCounty]bw.Quota{},
-		baselines:      map[yearCounty]bw.Baseline{},
-		baselineYears:  map[string][]int{},
+		quotas:         map[int]map[string]bw.Quota{},
+		baselines:      map[int]map[string]bw.Baseline{},
 		exempt:         map[yearCounty]bool{},
 		vetoList:       map[string]bool{},
 		noMeetingMonth: map[int]bool{},
@@ -83,13 +85,6 @@ func newRefIndex(ref *bw.ReferenceData, province string, loc *time.Location) ref
 	}
 	for _, p := range ref.Plan {
 		x.plan[planKey{p.Year, p.IssuerCode, p.PlanCode}] = p.MaxVisitsPerUnit
-	}
-	for _, q := range ref.Quotas {
-		x.quotas[yearCounty{q.Year, q.CountyCode}] = q
-	}
-	for _, b := range ref.Baselines {
-		x.baselines[yearCounty{b.Year, b.CountyCode}] = b
-		x.baselineYears[b.CountyCode] = append(x.baselineYears[b.CountyCode], b.Year)
 	}
 	for _, e := range ref.Exemptions {
 		x.exempt[yearCounty{e.Year, e.CountyCode}] = true
@@ -145,20 +140,24 @@ func (x *refIndex) addCalendar(c bw.CalendarEntry) {
 	}
 }
 
-// baseline returns the baseline row a county's year is compared with:
-// that of baselineYear when set, else of the latest baseline year before
-// year. Only years before the evaluated year count.
-func (x *refIndex) baseline(county string, year, baselineYear int) (bw.Baseline, bool) {
-	if baselineYear == 0 {
-		for _, y := range x.baselineYears[county] {
-			if y < year && y > baselineYear {
-				baselineYear = y
-			}
-		}
+// quota returns a county's quota of year (zero: no caps).
+func (x *refIndex) quota(county string, year int) bw.Quota {
+	m, ok := x.quotas[year]
+	if !ok {
+		m = x.ref.QuotasOf(year)
+		x.quotas[year] = m
 	}
-	if baselineYear == 0 || baselineYear >= year {
-		return bw.Baseline{}, false
+	return m[county]
+}
+
+// baseline returns the baseline row a county's year is compared with, as
+// bw.ReferenceData.BaselinesFor chooses it with the pack's baseline year.
+func (x *refIndex) baseline(county string, year int) (bw.Baseline, bool) {
+	m, ok := x.baselines[year]
+	if !ok {
+		m = x.ref.BaselinesFor(year, x.baselineYear)
+		x.baselines[year] = m
 	}
-	b, ok := x.baselines[yearCounty{baselineYear, county}]
+	b, ok := m[county]
 	return b, ok
 }
