@@ -253,6 +253,9 @@ func TestParamsFromPack(t *testing.T) {
 	if p.ComprehensiveCap != 1 || p.AppraisalCap != 2 || p.BaselineYear != 0 {
 		t.Errorf("central pack params = %+v, want caps 1 and 2 (SD 7), no baseline year", p)
 	}
+	if got := ParamsFromPack(rules.Pack{Province: "43", BaselineYear: 2024}); got != (Params{ComprehensiveCap: 1, AppraisalCap: 2, BaselineYear: 2024}) {
+		t.Errorf("pack without rules: params = %+v, want the central caps 1 and 2 and its baseline year", got)
+	}
 	packs, err := rules.ShippedPacks()
 	if err != nil {
 		t.Fatal(err)

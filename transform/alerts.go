@@ -20,25 +20,9 @@ func alerts(ctx context.Context, cfg Config, pack rules.Pack, ev *columnar.Event
 		return nil
 	}
 	as := alert.Evaluate(alert.Input{Province: ev.Province, Year: ev.Year, Events: ev, Ref: ref,
-		Indicators: res.Indicators, Params: alertParams(pack), Now: cfg.Now})
+		Indicators: res.Indicators, Params: alert.ParamsFromPack(pack), Now: cfg.Now})
 	if err := cfg.Alerts.Deliver(ctx, as); err != nil {
 		return fmt.Errorf("deliver %d alerts: %w", len(as), err)
 	}
 	return nil
-}
-
-// alertParams are the caps and baseline year of the pack, 0 for a cap
-// whose rule the pack disables.
-func alertParams(pack rules.Pack) alert.Params {
-	if len(pack.Rules) == 0 {
-		pack.Rules = rules.DefaultPack().Rules
-	}
-	limit := func(id string) int {
-		if r, ok := pack.Rule(id); ok && r.Enabled {
-			return int(r.Param(rules.ParamMax))
-		}
-		return 0
-	}
-	return alert.Params{ComprehensiveCap: limit(rules.InspectionComprehensiveCap),
-		AppraisalCap: limit(rules.InspectionAppraisalCap), BaselineYear: pack.BaselineYear}
 }
