@@ -50,7 +50,9 @@ func TestAlertsStep(t *testing.T) {
 
 	sink.err = errors.New("kafka down")
 	cfg.Full = true
-	if _, err := transform.Run(context.Background(), db, cfg); err == nil || !strings.Contains(err.Error(), "kafka down") {
-		t.Errorf("a failing sink: %v, want its error", err)
+	_, err := transform.Run(context.Background(), db, cfg)
+	var de *transform.DeliveryError
+	if err == nil || !strings.Contains(err.Error(), "kafka down") || !errors.As(err, &de) {
+		t.Errorf("a failing sink: %v, want its error as a *transform.DeliveryError", err)
 	}
 }

@@ -114,7 +114,7 @@ func runTransform(ctx context.Context, a *app, cfg transform.Config, ch *clickho
 	retry := followRetry{log: a.log}
 	for {
 		sum, err := transform.Run(ctx, db, cfg)
-		if err != nil && (!follow || !clickhouse.Transient(err)) {
+		if err != nil && (!follow || !outage(err)) {
 			return err
 		}
 		if follow && !retry.next(ctx, err) {
@@ -136,6 +136,14 @@ func runTransform(ctx context.Context, a *app, cfg transform.Config, ch *clickho
 		case <-time.After(followInterval):
 		}
 	}
+}
+
+// outage reports whether a failed run met an outage of a dependency that
+// --follow waits out: ClickHouse unreachable or overloaded, or the alerts
+// not deliverable to Kafka or the webhook.
+func outage(err error) bool {
+	var de *transform.DeliveryError
+	return clickhouse.Transient(err) || errors.As(err, &de)
 }
 
 // followRetry keeps transform --follow running through outages of its
