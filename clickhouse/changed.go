@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/ch-go/proto"
@@ -208,4 +209,75 @@ WHERE province_code = ` + quoteString(province) + ` AND year = ` + strconv.Itoa(
 		return nil, fmt.Errorf("clickhouse: read stored rule results of %s/%d: %w", province, year, err)
 	}
 	return out, nil
+}
+
+// StoredResults is what the results tables hold for one province-year:
+// the indicators (value and ytd as stored) and the active rule results (a
+// hash of their content), as read by ReadStoredResults and kept up to date
+// by WriteResults. A process that keeps it between runs (transform.Job)
+// compares new results with it instead of reading the stored rows again;
+// it is only right while no other process writes the province-year's
+// results.
+type StoredResults struct {
+	province   string
+	year       int
+	indicators map[indicatorKey][2]string
+	results    map[resultKey]storedResult
+}
+
+// ReadStoredResults reads the stored indicators and active rule results
+// of a province-year.
+func (db *DB) ReadStoredResults(ctx context.Context, province string, year int) (*StoredResults, error) {
+	inds, err := db.storedIndicators(ctx, province, year)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := db.storedResults(ctx, province, year)
+	if err != nil {
+		return nil, err
+	}
+	return &StoredResults{province: province, year: year, indicators: inds, results: rs}, nil
+}
+
+// Len is the number of indicator rows and of active rule results held.
+func (s *StoredResults) Len() (indicators, ruleResults int) {
+	return len(s.indicators), len(s.results)
+}
+
+// WriteResults writes the results of the province-year of s that differ
+// from s, as InsertIndicators and ReplaceRuleResults do against the stored
+// rows, and on success updates s to what the tables now hold. Indicators
+// of another year than s's are compared with the stored rows.
+func (db *DB) WriteResults(ctx context.Context, s *StoredResults, inds []bw.Indicator, counties []string,
+	vs []bw.Violation, issuerNames map[string]string) error {
+	var changed, other []bw.Indicator
+	for _, in := range inds {
+		if in.Month.Year() != s.year {
+			other = append(other, in)
+			continue
+		}
+		old, ok := s.indicators[indicatorKey{in.CountyCode, civilDay(in.Month), in.ID}]
+		if !ok || old != [2]string{storedValue(in.Value), storedValue(in.YTD)} {
+			changed = append(changed, in)
+		}
+	}
+	if len(other) > 0 {
+		var err error
+		if other, err = db.changedIndicators(ctx, s.province, other); err != nil {
+			return err
+		}
+	}
+	if err := db.insertIndicators(ctx, s.province, append(changed, other...)); err != nil {
+		return err
+	}
+	for _, in := range changed {
+		s.indicators[indicatorKey{strings.Clone(in.CountyCode), civilDay(in.Month), strings.Clone(in.ID)}] =
+			[2]string{storedValue(in.Value), storedValue(in.YTD)}
+	}
+	next, err := db.replaceRuleResults(ctx, s.province, s.year, s.results, counties, vs, issuerNames)
+	if err != nil {
+		return err
+	}
+	s.results = next
+	return nil
 }

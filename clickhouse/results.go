@@ -16,8 +16,16 @@ import (
 // values are stored as NULL.
 func (db *DB) InsertIndicators(ctx context.Context, province string, inds []bw.Indicator) error {
 	inds, err := db.changedIndicators(ctx, province, inds)
-	if err != nil || len(inds) == 0 {
+	if err != nil {
 		return err
+	}
+	return db.insertIndicators(ctx, province, inds)
+}
+
+// insertIndicators writes inds as a new version of their rows.
+func (db *DB) insertIndicators(ctx context.Context, province string, inds []bw.Indicator) error {
+	if len(inds) == 0 {
+		return nil
 	}
 	n := len(inds)
 	prov, county, id := make([]string, n), make([]string, n), make([]string, n)
@@ -58,9 +66,18 @@ func (db *DB) ReplaceRuleResults(ctx context.Context, province string, year int,
 	if err != nil {
 		return err
 	}
+	_, err = db.replaceRuleResults(ctx, province, year, prev, counties, vs, issuerNames)
+	return err
+}
+
+// replaceRuleResults is ReplaceRuleResults against prev, the active
+// results stored; it returns what is stored after the write (prev itself,
+// updated, on success).
+func (db *DB) replaceRuleResults(ctx context.Context, province string, year int, prev map[resultKey]storedResult,
+	counties []string, vs []bw.Violation, issuerNames map[string]string) (map[resultKey]storedResult, error) {
 	var maxVersion uint64
 	if err := db.conn.QueryRow(ctx, "SELECT max(version) FROM rule_results").Scan(&maxVersion); err != nil {
-		return fmt.Errorf("clickhouse: read rule results version: %w", err)
+		return nil, fmt.Errorf("clickhouse: read rule results version: %w", err)
 	}
 	version := max(uint64(time.Now().UnixNano()), maxVersion+1)
 	keep := map[string]bool{}
@@ -68,30 +85,51 @@ func (db *DB) ReplaceRuleResults(ctx context.Context, province string, year int,
 		keep[c] = true
 	}
 	rows := resultRows{province: province, year: uint16(year), version: version, now: time.Now()}
-	produced := map[resultKey]bool{}
+	produced := make(map[resultKey]bool, len(vs))
+	var written []storedEntry // results written active, for prev after the write
 	for _, v := range vs {
 		k := resultKey{v.CountyCode, v.RuleID, v.Scope}
 		produced[k] = true
-		ids := append([]string{}, v.EventIDs...)
-		sort.Strings(ids)
+		ids := v.EventIDs
+		if !sort.StringsAreSorted(ids) {
+			ids = append([]string{}, ids...)
+			sort.Strings(ids)
+		}
 		name := issuerNames[v.IssuerCode]
-		if old, ok := prev[k]; ok && old.content == contentHash(&v, name, ids) {
+		content := contentHash(&v, name, ids)
+		if old, ok := prev[k]; ok && old.content == content {
 			continue // stored as it is
 		}
 		rows.addSorted(v, name, 1, ids)
+		written = append(written, storedEntry{k, storedResult{content: content, v: bw.Violation{CountyCode: v.CountyCode,
+			RuleID: v.RuleID, Scope: v.Scope, Severity: v.Severity, Month: v.Month}}})
 	}
+	var removed []resultKey
 	for k, p := range prev {
 		if !produced[k] && (len(keep) == 0 || keep[k.county]) {
 			rows.add(p.v, "", 0)
+			removed = append(removed, k)
 		}
 	}
 	if rows.n == 0 {
-		return nil
+		return prev, nil
 	}
 	if err := db.insertColumns(ctx, "rule_results", rows.columns()); err != nil {
-		return fmt.Errorf("replace rule results of %s/%d: %w", province, year, err)
+		return nil, fmt.Errorf("replace rule results of %s/%d: %w", province, year, err)
 	}
-	return nil
+	for _, k := range removed {
+		delete(prev, k)
+	}
+	for _, w := range written {
+		prev[w.key] = w.stored
+	}
+	return prev, nil
+}
+
+// storedEntry is one result of a write, as it is stored after it.
+type storedEntry struct {
+	key    resultKey
+	stored storedResult
 }
 
 // escape quotes s for a single-quoted SQL string literal.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -168,11 +169,15 @@ func BenchmarkFullRecompute(b *testing.B) {
 
 // BenchmarkIncrementalMonth adds one month of new events (a twelfth of
 // benchEvents(), in December) to a computed province-year and runs the
-// incremental transform, which recomputes that province-year.
+// incremental transform of a long-running process (transform.Job, as
+// transform --follow), which recomputes that province-year from the events
+// it kept and the new ones.
 func BenchmarkIncrementalMonth(b *testing.B) {
 	db := benchDB(b)
 	cfg := transform.Config{Packs: shippedPacks(b), Margin: time.Nanosecond, Log: slog.Default()}
-	if _, err := transform.Run(context.Background(), db, cfg); err != nil {
+	job := transform.NewJob(db, cfg)
+	defer job.Close()
+	if _, err := job.Run(context.Background()); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
@@ -181,7 +186,7 @@ func BenchmarkIncrementalMonth(b *testing.B) {
 		generate(b, db, fmt.Sprintf("inc%d-", i), benchEvents()/12, 12, 12)
 		b.StartTimer()
 		t0 := time.Now()
-		sum, err := transform.Run(context.Background(), db, cfg)
+		sum, err := job.Run(context.Background())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -191,6 +196,11 @@ func BenchmarkIncrementalMonth(b *testing.B) {
 		fmt.Printf("transform incremental month s: %.3f\n", time.Since(t0).Seconds())
 	}
 	b.StopTimer()
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	fmt.Printf("transform incremental cached events: %d, heap in use MiB: %.0f\n", job.CachedEvents(),
+		float64(ms.HeapInuse)/(1<<20))
 	readFloor(b, db, "incremental month")
 	fmt.Printf("transform load average: %s\n", loadAverage())
 }

@@ -52,6 +52,11 @@ type Config struct {
 	Alerts alert.Sink
 	// Now dates the alerts (alert.Input.Now); zero means the clock.
 	Now time.Time
+	// MaxCachedEvents bounds the deduplicated events a Job keeps in
+	// memory between runs, over all province-years; 0 means
+	// DefaultMaxCachedEvents, a negative value keeps none (every run takes
+	// the full path). Run keeps nothing.
+	MaxCachedEvents int
 	// Metrics records every run; nil means no metrics.
 	Metrics *Metrics
 	// Log receives progress; nil means no logging.

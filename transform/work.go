@@ -26,6 +26,12 @@ const (
 type work struct {
 	pys                               []clickhouse.ProvinceYear
 	watermark, top, pending, requests uint64
+	from                              state // the stored state the run started from
+}
+
+// reached is the state saveState stores for w: what the next run reads.
+func (w work) reached() state {
+	return state{watermark: w.watermark, top: w.top, pending: w.pending, requests: w.requests}
 }
 
 // findWork lists the province-years to recompute: every one with events
@@ -40,6 +46,7 @@ func findWork(ctx context.Context, db *clickhouse.DB, cfg Config) (work, error) 
 	if err != nil {
 		return w, err
 	}
+	w.from = st
 	top, pending, err := db.IngestProgress(ctx, st.watermark)
 	if err != nil {
 		return w, err

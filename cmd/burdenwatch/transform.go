@@ -111,9 +111,16 @@ func runTransform(ctx context.Context, a *app, cfg transform.Config, ch *clickho
 	}
 	defer closeSink()
 	cfg.Alerts = sink
+	if !follow {
+		cfg.MaxCachedEvents = -1 // one run: nothing to keep the events for
+	}
+	// The job keeps the events and results of the province-years it
+	// computed, so that --follow's later runs read only new events.
+	job := transform.NewJob(db, cfg)
+	defer job.Close()
 	retry := followRetry{log: a.log}
 	for {
-		sum, err := transform.Run(ctx, db, cfg)
+		sum, err := job.Run(ctx)
 		if err != nil && (!follow || !outage(err)) {
 			return err
 		}
@@ -129,7 +136,7 @@ func runTransform(ctx context.Context, a *app, cfg transform.Config, ch *clickho
 		if !follow {
 			return nil
 		}
-		cfg.Full = false
+		job.SetFull(false)
 		select {
 		case <-ctx.Done():
 			return nil

@@ -1,0 +1,82 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/ClickHouse/ch-go/proto"
+
+	"github.com/burdenwatch/burdenwatch/columnar"
+)
+
+// EventDelta is how a province-year's deduplicated events changed since
+// an ingest sequence (ReadEventsSince): every event with a delivery above
+// the sequence, anywhere, is touched; of the touched events, Events holds
+// the winning deliveries that lie in the province-year. Replacing the
+// touched events of an earlier ReadEvents result by Events gives what
+// ReadEvents would read now.
+type EventDelta struct {
+	Events *columnar.Events
+	// Touched are the ids of every delivery in the province-year of a
+	// touched event, winning or not: the ids an earlier result may hold
+	// that Events supersedes (or that lost to a delivery elsewhere).
+	Touched map[string]struct{}
+}
+
+// touchedFilter selects the rows of the events delivered with an ingest
+// sequence above after (any province-year).
+func touchedFilter(after uint64) string {
+	return "event_id IN (SELECT event_id FROM events WHERE ingest_seq > " + strconv.FormatUint(after, 10) + ")"
+}
+
+// ReadEventsSince reads the change to the deduplicated events of a
+// province-year since ingest sequence after: the deliveries in the
+// province-year of every event that has a delivery above after, keeping
+// the winners (highest version over the whole table, one delivery of it)
+// exactly as ReadEvents does. It reads the touched events only, not the
+// year.
+func (db *DB) ReadEventsSince(ctx context.Context, province string, year int, after uint64) (*EventDelta, error) {
+	touched := touchedFilter(after)
+	winners := map[string]winner{}
+	q := `SELECT event_id, max(version) FROM events WHERE ` + touched + ` GROUP BY event_id HAVING count() > 1`
+	err := db.http.queryNative(ctx, q, func(res proto.Results) error {
+		ids, ok1 := res[0].Data.(*proto.ColStr)
+		vs, ok2 := res[1].Data.(*proto.ColUInt64)
+		if !ok1 || !ok2 {
+			return fmt.Errorf("duplicates: unexpected column types %s, %s", res[0].Data.Type(), res[1].Data.Type())
+		}
+		for i, v := range *vs {
+			winners[ids.Row(i)] = winner{version: v}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse: read changed events of %s/%d: versions: %w", province, year, err)
+	}
+	d := &EventDelta{Events: &columnar.Events{Province: province, Year: year}, Touched: map[string]struct{}{}}
+	z := &zeroColumns{}
+	filter := provinceYear(province, year) + " AND " + touched
+	for _, kind := range eventKinds {
+		cols := kindColumns(kind)
+		err := db.http.queryNative(ctx, kindQuery(kind, cols, filter), func(res proto.Results) error {
+			if ids, ok := res[0].Data.(*proto.ColStr); ok {
+				for i := range ids.Pos {
+					if _, seen := d.Touched[string(ids.RowBytes(i))]; !seen {
+						d.Touched[ids.Row(i)] = struct{}{} // Row copies
+					}
+				}
+			}
+			rec, err := eventRecord(kind, cols, res, winners, z)
+			if err == nil && rec != nil {
+				d.Events.Records = append(d.Events.Records, rec)
+			}
+			return err
+		})
+		if err != nil {
+			d.Events.Release()
+			return nil, fmt.Errorf("clickhouse: read changed %s events of %s/%d: %w", kind, province, year, err)
+		}
+	}
+	return d, nil
+}

@@ -1,0 +1,227 @@
+package transform
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	bw "github.com/burdenwatch/burdenwatch"
+	"github.com/burdenwatch/burdenwatch/clickhouse"
+	"github.com/burdenwatch/burdenwatch/columnar"
+	"github.com/burdenwatch/burdenwatch/indicator"
+	"github.com/burdenwatch/burdenwatch/rules"
+)
+
+// DefaultMaxCachedEvents is the number of deduplicated events a Job keeps
+// in memory between runs when Config.MaxCachedEvents is 0: two million
+// events, a few hundred MiB of record batches. A province-year that does
+// not fit is computed by the full path (read from ClickHouse, compare with
+// the stored rows) on every run, as Run does.
+const DefaultMaxCachedEvents = 2_000_000
+
+// Job is the stateful transformer of a long-running process (transform
+// --follow): its runs give the same results as Run, but it keeps, per
+// province-year it computed, the deduplicated events and the results as
+// stored, so that a later run reads only the events delivered since
+// (clickhouse.DB.ReadEventsSince), merges them and compares the new
+// results with the kept ones instead of reading the stored rows. The
+// first run, a run after an error, a run with Config.Full and a run after
+// another process moved the stored watermarks take the full path and
+// refill the cache. A Job is not safe for concurrent use.
+type Job struct {
+	db    *clickhouse.DB
+	cfg   Config
+	cache map[clickhouse.ProvinceYear]*cachedYear
+	saved state // the state the last successful run stored
+	valid bool  // saved is set and the cache matches it
+}
+
+// cachedYear is what a Job keeps of one province-year.
+type cachedYear struct {
+	ev     *columnar.Events
+	stored *clickhouse.StoredResults
+}
+
+// NewJob returns a Job that runs with cfg on db; the cache starts empty.
+func NewJob(db *clickhouse.DB, cfg Config) *Job {
+	return &Job{db: db, cfg: cfg, cache: map[clickhouse.ProvinceYear]*cachedYear{}}
+}
+
+// SetFull sets Config.Full for the following runs.
+func (j *Job) SetFull(full bool) { j.cfg.Full = full }
+
+// CachedEvents is the number of events the Job keeps.
+func (j *Job) CachedEvents() int {
+	n := 0
+	for _, c := range j.cache {
+		n += c.ev.Len()
+	}
+	return n
+}
+
+// Close releases the kept events; the Job starts cold again.
+func (j *Job) Close() { j.drop() }
+
+func (j *Job) drop() {
+	for py, c := range j.cache {
+		c.ev.Release()
+		delete(j.cache, py)
+	}
+	j.valid = false
+}
+
+// Run finds the province-years with new events or recompute requests (all
+// of them with Config.Full), recomputes them and advances the watermarks,
+// as the package's Run does.
+func (j *Job) Run(ctx context.Context) (*Summary, error) {
+	t0 := time.Now()
+	sum, err := j.run(ctx)
+	if err != nil {
+		// A failed run may have written part of its results: start cold.
+		j.drop()
+	}
+	j.cfg.Metrics.observe(sum, err, time.Since(t0))
+	return sum, err
+}
+
+func (j *Job) run(ctx context.Context) (*Summary, error) {
+	t0 := time.Now()
+	w, err := findWork(ctx, j.db, j.cfg)
+	if err != nil {
+		return nil, err
+	}
+	if !j.valid || w.from != j.saved || j.cfg.Full || j.cfg.maxCachedEvents() <= 0 {
+		j.drop() // another process ran, or the cache is off or not wanted
+	}
+	sum := &Summary{ByRule: map[string]int{}, Latest: map[string]LatestMonth{},
+		Results: map[clickhouse.ProvinceYear]*indicator.Result{}}
+	if len(w.pys) > 0 {
+		ref, err := j.db.ReferenceData(ctx)
+		if err != nil {
+			return nil, err
+		}
+		sum.CountyNames = map[string]string{}
+		for _, p := range ref.ObservationPoints {
+			sum.CountyNames[p.CountyCode] = p.CountyName
+		}
+		for _, py := range w.pys {
+			res, vs, err := j.recompute(ctx, ref, py, w.from.watermark)
+			if err != nil {
+				return nil, err
+			}
+			sum.add(py, res, vs)
+		}
+	}
+	if err := saveState(ctx, j.db, w); err != nil {
+		return nil, err
+	}
+	j.saved, j.valid = w.reached(), true
+	sum.Took = time.Since(t0)
+	return sum, nil
+}
+
+// recompute computes and stores one province-year: from the kept events
+// and the events delivered after since when it is cached, else from a
+// full read.
+func (j *Job) recompute(ctx context.Context, ref *bw.ReferenceData, py clickhouse.ProvinceYear,
+	since uint64) (*indicator.Result, []bw.Violation, error) {
+	t0 := time.Now()
+	c, hit := j.cache[py]
+	mode := "incremental"
+	if hit {
+		d, err := j.db.ReadEventsSince(ctx, py.Province, py.Year, since)
+		if err != nil {
+			return nil, nil, fmt.Errorf("transform %s/%d: %w", py.Province, py.Year, err)
+		}
+		if err := c.apply(d); err != nil {
+			return nil, nil, fmt.Errorf("transform %s/%d: %w", py.Province, py.Year, err)
+		}
+	} else {
+		mode = "full"
+		ev, err := j.db.ReadEvents(ctx, py.Province, py.Year)
+		if err != nil {
+			return nil, nil, err
+		}
+		c = &cachedYear{ev: ev}
+		if c.stored, err = j.db.ReadStoredResults(ctx, py.Province, py.Year); err != nil {
+			ev.Release()
+			return nil, nil, fmt.Errorf("transform %s/%d: %w", py.Province, py.Year, err)
+		}
+	}
+	keep := false
+	defer func() {
+		if !keep {
+			delete(j.cache, py)
+			c.ev.Release()
+		}
+	}()
+	external, err := rules.ExternalDocuments(c.ev)
+	if err != nil {
+		return nil, nil, fmt.Errorf("transform %s/%d: %w", py.Province, py.Year, err)
+	}
+	docs, err := j.db.DocumentTimes(ctx, external)
+	if err != nil {
+		return nil, nil, fmt.Errorf("transform %s/%d: %w", py.Province, py.Year, err)
+	}
+	tRead := time.Now()
+	res, vs, tRules, tCompute, tAlerts, err := compute(ctx, j.cfg, ref, c.ev, docs, py.Province, py.Year)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := j.db.WriteResults(ctx, c.stored, res.Indicators, res.Counties, vs, res.IssuerNames); err != nil {
+		return nil, nil, fmt.Errorf("transform %s/%d: %w", py.Province, py.Year, err)
+	}
+	n := c.ev.Len()
+	if keep = n+j.cachedExcept(py) <= j.cfg.maxCachedEvents(); keep {
+		j.cache[py] = c
+	}
+	logf(j.cfg, "recomputed", "province", py.Province, "year", py.Year, "mode", mode, "events", n,
+		"read", tRead.Sub(t0), "rules", tRules.Sub(tRead), "indicators", tCompute.Sub(tRules),
+		"alerts", tAlerts.Sub(tCompute), "write", time.Since(tAlerts), "indicator_rows", len(res.Indicators),
+		"rule_results", len(vs), "cached", keep)
+	return res, vs, nil
+}
+
+// cachedExcept counts the kept events of the province-years other than py.
+func (j *Job) cachedExcept(py clickhouse.ProvinceYear) int {
+	n := 0
+	for k, c := range j.cache {
+		if k != py {
+			n += c.ev.Len()
+		}
+	}
+	return n
+}
+
+// compute is the rules, indicators and alerts steps of a recompute; it
+// returns the times each step ended.
+func compute(ctx context.Context, cfg Config, ref *bw.ReferenceData, ev *columnar.Events, docs rules.DocumentTimes,
+	province string, year int) (res *indicator.Result, vs []bw.Violation, tRules, tCompute, tAlerts time.Time, err error) {
+	pack := cfg.Packs.For(province)
+	pack.BaselineYear = cfg.baselineYear(pack, province)
+	if vs, err = cfg.evaluator()(pack, ev, ref, docs); err != nil {
+		err = fmt.Errorf("transform %s/%d: %w", province, year, err)
+		return
+	}
+	tRules = time.Now()
+	res, err = indicator.Compute(indicator.Input{Events: ev, Ref: ref, Violations: vs,
+		BaselineYear: pack.BaselineYear, Index: cfg.Index})
+	if err != nil {
+		err = fmt.Errorf("transform %s/%d: %w", province, year, err)
+		return
+	}
+	tCompute = time.Now()
+	if err = alerts(ctx, cfg, pack, ev, ref, res); err != nil {
+		err = fmt.Errorf("transform %s/%d: %w", province, year, err)
+		return
+	}
+	tAlerts = time.Now()
+	return
+}
+
+func (cfg Config) maxCachedEvents() int {
+	if cfg.MaxCachedEvents == 0 {
+		return DefaultMaxCachedEvents
+	}
+	return cfg.MaxCachedEvents
+}
