@@ -69,6 +69,7 @@ type Decoder struct {
 	parser  fastjson.Parser
 	scanner scanner
 	checker checker
+	pass    onePass
 }
 
 // NewDecoder returns a Decoder that accepts events of the given observation
@@ -90,8 +91,40 @@ func Version(revision uint32, raw []byte) uint64 {
 }
 
 // Decode parses raw as one event and validates every field. The error, when
-// not nil, is a *ValidationError.
+// not nil, is a *ValidationError. The event's strings are its own.
+//
+// Decode is DecodeView followed by a copy of the strings, so the two never
+// disagree.
 func (d *Decoder) Decode(raw []byte) (Event, error) {
+	var ev Event
+	err := d.DecodeView(raw, &ev)
+	cloneStrings(&ev)
+	return ev, err
+}
+
+// DecodeView is Decode without copying: it decodes raw into *ev, with the
+// same result and error as Decode. The strings of ev (and the VetoItems
+// slice) may alias raw or the decoder's internal buffers and are valid
+// only until raw is modified or the next call on d; callers copy what they
+// keep.
+//
+// A valid message takes one pass over its bytes and no allocation. A
+// message the pass refuses, or leaves to the full decoder (docs/decoding.md
+// lists the checks), is decoded again by the full decoder, which words the
+// reason.
+func (d *Decoder) DecodeView(raw []byte, ev *Event) error {
+	if d.pass.parse(raw) && d.pass.event(d, ev) {
+		return nil
+	}
+	var err error
+	*ev, err = d.decodeFull(raw)
+	return err
+}
+
+// decodeFull is the full decoder: fastjson, the strict scanner, the
+// checker of duplicate keys and the field readers, each problem worded
+// for a person. Its strings are copies.
+func (d *Decoder) decodeFull(raw []byte) (Event, error) {
 	var ev Event
 	v, err := d.parser.ParseBytes(raw)
 	if err != nil {
@@ -136,7 +169,7 @@ func (d *Decoder) Decode(raw []byte) (Event, error) {
 func (d *Decoder) envelope(o *reader, ev *Event) {
 	ev.ID = o.id("event_id", true)
 	ev.Revision = o.uint("revision", false)
-	ev.Kind = Kind(o.enum("kind", true, ReasonUnknownKind, "inspection", "meeting", "document", "data_report"))
+	ev.Kind = Kind(o.enum("kind", true, ReasonUnknownKind, kindValues...))
 	ev.OccurredAt = d.timestamp(o, "occurred_at", true)
 	if o.err == nil && ev.OccurredAt.After(d.Now().Add(MaxFuture)) {
 		o.fail(ReasonFutureTime, "occurred_at", "lies more than 1 day in the future")
@@ -147,12 +180,12 @@ func (d *Decoder) envelope(o *reader, ev *Event) {
 	}
 	ev.UnitCode = o.code("unit_code", false, MaxCodeBytes)
 	d.checkUnit(o, ev)
-	ev.TargetLevel = Level(o.enum("target_level", true, ReasonBadValue, "county", "township", "village"))
+	ev.TargetLevel = Level(o.enum("target_level", true, ReasonBadValue, levelValues...))
 	iss := o.object("issuer")
 	ev.Issuer.Code = iss.code("code", true, MaxCodeBytes)
 	ev.Issuer.Name = iss.text("name", true, MaxNameChars)
-	ev.Issuer.Level = iss.enum("level", true, ReasonBadValue, "central", "province", "city", "county", "township")
-	ev.Issuer.Kind = iss.enum("kind", true, ReasonBadValue, "party", "government", "department", "coordination_body")
+	ev.Issuer.Level = iss.enum("level", true, ReasonBadValue, issuerLevelValues...)
+	ev.Issuer.Kind = iss.enum("kind", true, ReasonBadValue, issuerKindValues...)
 	o.adopt(&iss)
 	ev.Source = o.text("source", false, MaxNameChars)
 	if o.err == nil {
@@ -211,11 +244,11 @@ func (d *Decoder) timestamp(o *reader, key string, required bool) time.Time {
 
 func (d *Decoder) inspection(p *reader, ev *Event) {
 	in := &ev.Inspection
-	in.Category = p.enum("category", true, ReasonBadValue, "comprehensive", "special", "appraisal", "research", "routine")
+	in.Category = p.enum("category", true, ReasonBadValue, categoryValues...)
 	in.PlanCode = p.code("plan_code", false, MaxCodeBytes)
 	in.InspectionCode = p.code("inspection_code", false, MaxCodeBytes)
 	in.Approved = p.boolean("approved", true)
-	in.Mode = p.enum("mode", true, ReasonBadValue, "covert", "overt", "written", "online")
+	in.Mode = p.enum("mode", true, ReasonBadValue, modeValues...)
 	in.OnSite = p.boolean("on_site", true)
 	in.EndAt = d.timestamp(p, "end_at", false)
 	if p.err == nil && !in.EndAt.IsZero() && in.EndAt.Before(ev.OccurredAt) {
@@ -240,14 +273,14 @@ func meeting(p *reader, m *Meeting) {
 	m.Title = p.text("title", false, MaxTitleChars)
 	m.DurationMinutes = p.positive("duration_minutes")
 	m.Attendees = p.positive("attendees")
-	m.Format = p.enum("format", true, ReasonBadValue, "in_person", "video")
-	m.Scale = p.enum("scale", true, ReasonBadValue, "large", "medium", "small")
+	m.Format = p.enum("format", true, ReasonBadValue, formatValues...)
+	m.Scale = p.enum("scale", true, ReasonBadValue, scaleValues...)
 	m.CascadeRequired = p.boolean("cascade_required", true)
 }
 
 func document(p *reader, d *Document) {
 	d.DocNumber = p.text("doc_number", false, MaxDocNoChars)
-	d.DocType = p.enum("doc_type", true, ReasonBadValue, "policy", "normative", "notice", "briefing", "plan", "decision")
+	d.DocType = p.enum("doc_type", true, ReasonBadValue, docTypeValues...)
 	d.Pages = p.positive("pages")
 	d.RequiresSupportingDocs = p.boolean("requires_supporting_docs", true)
 	d.RequiresUpwardReport = p.boolean("requires_upward_report", true)
@@ -264,9 +297,69 @@ func dataReport(p *reader, r *DataReport) {
 		p.fail(ReasonBadValue, "duplicate_fields", "exceeds fields "+strconv.Itoa(int(r.Fields)))
 	}
 	r.EstimatedMinutes = p.positive("estimated_minutes")
-	r.Frequency = p.enum("frequency", true, ReasonBadValue, "once", "daily", "weekly", "monthly", "quarterly", "adhoc")
+	r.Frequency = p.enum("frequency", true, ReasonBadValue, frequencyValues...)
 	r.ViaPlatform = p.boolean("via_platform", true)
 	r.ApprovedSurvey = p.boolean("approved_survey", true)
+}
+
+// The values of the enum fields, in the order the reasons list them.
+var (
+	kindValues        = []string{"inspection", "meeting", "document", "data_report"}
+	levelValues       = []string{"county", "township", "village"}
+	issuerLevelValues = []string{"central", "province", "city", "county", "township"}
+	issuerKindValues  = []string{"party", "government", "department", "coordination_body"}
+	categoryValues    = []string{"comprehensive", "special", "appraisal", "research", "routine"}
+	modeValues        = []string{"covert", "overt", "written", "online"}
+	formatValues      = []string{"in_person", "video"}
+	scaleValues       = []string{"large", "medium", "small"}
+	docTypeValues     = []string{"policy", "normative", "notice", "briefing", "plan", "decision"}
+	frequencyValues   = []string{"once", "daily", "weekly", "monthly", "quarterly", "adhoc"}
+)
+
+// cloneStrings gives ev its own copy of every string (and of VetoItems),
+// in one allocation for the strings.
+func cloneStrings(ev *Event) {
+	fields := [...]*string{&ev.ID, (*string)(&ev.Kind), &ev.CountyCode, &ev.UnitCode, (*string)(&ev.TargetLevel),
+		&ev.Issuer.Code, &ev.Issuer.Name, &ev.Issuer.Level, &ev.Issuer.Kind, &ev.Source,
+		&ev.Inspection.Category, &ev.Inspection.PlanCode, &ev.Inspection.InspectionCode, &ev.Inspection.Mode,
+		&ev.Inspection.DeploymentDocID, &ev.Inspection.Topic,
+		&ev.Meeting.Title, &ev.Meeting.Format, &ev.Meeting.Scale,
+		&ev.Document.DocNumber, &ev.Document.DocType,
+		&ev.DataReport.FormID, &ev.DataReport.Title, &ev.DataReport.Frequency}
+	n := 0
+	for _, f := range fields {
+		n += len(*f)
+	}
+	veto := ev.Document.VetoItems
+	for _, s := range veto {
+		n += len(s)
+	}
+	buf := make([]byte, 0, n)
+	for _, f := range fields {
+		buf = append(buf, *f...)
+	}
+	for _, s := range veto {
+		buf = append(buf, s...)
+	}
+	all := alias(buf)
+	at := 0
+	take := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		at += len(s)
+		return all[at-len(s) : at]
+	}
+	for _, f := range fields {
+		*f = take(*f)
+	}
+	if veto != nil {
+		items := make([]string, len(veto))
+		for i, s := range veto {
+			items[i] = take(s)
+		}
+		ev.Document.VetoItems = items
+	}
 }
 
 func validEventID(s string) bool {

@@ -26,6 +26,70 @@ func BenchmarkDecode(b *testing.B) {
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 }
 
+// BenchmarkDecodeView is BenchmarkDecode with DecodeView, as the ingest
+// hot path calls it: no string is copied.
+func BenchmarkDecodeView(b *testing.B) {
+	d := testDecoder(b)
+	msgs := benchMessages(b)
+	var ev Event
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		if err := d.DecodeView(msgs[i%len(msgs)], &ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkDecodeFull is BenchmarkDecode with the full decoder alone
+// (fastjson, the scanner, the readers), which refusals go through.
+func BenchmarkDecodeFull(b *testing.B) {
+	d := testDecoder(b)
+	msgs := benchMessages(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		if _, err := d.decodeFull(msgs[i%len(msgs)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkDecodeInvalid decodes messages that are refused, one of each
+// case of the decode_test.go table.
+func BenchmarkDecodeInvalid(b *testing.B) {
+	d := testDecoder(b)
+	var msgs [][]byte
+	for _, tc := range invalidCases() {
+		p := payloadOf(tc.kind)
+		m := envelope(tc.kind, p)
+		tc.mutate(m, p)
+		msgs = append(msgs, marshal(b, m))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		if _, err := d.Decode(msgs[i%len(msgs)]); err == nil {
+			b.Fatal("accepted")
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// benchMessages are the messages of BenchmarkDecode.
+func benchMessages(b *testing.B) [][]byte {
+	var msgs [][]byte
+	for _, kind := range []string{"inspection", "meeting", "document", "data_report", "document", "document", "meeting", "data_report"} {
+		msgs = append(msgs, marshal(b, envelope(kind, payloadOf(kind))))
+	}
+	return msgs
+}
+
 // BenchmarkAppendJSON encodes events of every kind as the simulator does.
 func BenchmarkAppendJSON(b *testing.B) {
 	d := testDecoder(b)

@@ -54,7 +54,7 @@ func FuzzDecodeFields(f *testing.F) {
 		} else {
 			raw = withRaw(t, kind, path, string(value))
 		}
-		ev, err := d.Decode(raw)
+		ev, err := checkAgree(t, d, raw) // Decode, DecodeView, the one pass and the full decoder agree
 		if err != nil {
 			ve := checkRefusal(t, err)
 			if !strings.ContainsAny(string(value), "\"\\{}[],:") && ve.Field != "" && ve.Field != path &&

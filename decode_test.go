@@ -335,7 +335,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte("\xff\x00{"))
 	d := testDecoder(f)
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		ev, err := d.Decode(raw)
+		ev, err := checkAgree(t, d, raw) // Decode, DecodeView, the one pass and the full decoder agree
 		if err != nil {
 			checkRefusal(t, err)
 			return
