@@ -40,11 +40,14 @@ const (
 	vArray
 )
 
-// slot is the value of one known member, as the pass found it.
+// slot is the value of one known member, as the pass found it. It holds
+// no pointer, so that filling it costs no write barrier.
 type slot struct {
-	t byte
-	n uint32 // vUint
-	s string // vString: the content, unescaped; aliases the message or onePass.buf
+	t        byte
+	inBuf    bool   // vString: the content is onePass.buf[from:to] (unescaped), else the message's
+	n        uint32 // vUint
+	from, to int32  // vString: where the content is
+	runes    int32  // vString: its characters, when it has no escape and no byte 0xE2 (which starts the bidi controls); else -1
 }
 
 // absent is the slot of a member the message does not have.
@@ -253,7 +256,8 @@ type onePass struct {
 	raw  []byte
 	buf  []byte   // strings of raw that hold escapes, unescaped
 	keys []span   // unknown keys of the open objects, for the duplicate check
-	veto []string // the strings of payload.veto_items
+	veto []slot   // the strings of payload.veto_items
+	out  []string // DecodeView's VetoItems
 	// vetoOther: payload.veto_items holds a value that is not a string.
 	vetoOther bool
 
@@ -283,6 +287,9 @@ func (p *onePass) parse(raw []byte) bool {
 // skipSpace returns the index of the first byte at or after raw[i] that is
 // not JSON white space.
 func skipSpace(raw []byte, i int) int {
+	if i < len(raw) && raw[i] > ' ' {
+		return i
+	}
 	for i < len(raw) {
 		switch raw[i] {
 		case ' ', '\n', '\t', '\r':
@@ -312,10 +319,11 @@ func (p *onePass) object(i, depth, obj int) (int, bool) {
 			return 0, false
 		}
 		from := i + 1
-		next, k, ok := p.str(from, true)
+		next, kf, kt, _, _, ok := p.str(from, true)
 		if !ok {
 			return 0, false
 		}
+		k := alias(raw[kf:kt])
 		i = skipSpace(raw, next)
 		if i >= len(raw) || raw[i] != ':' {
 			return 0, false
@@ -419,8 +427,8 @@ func (p *onePass) value(i, depth int, v *slot, sub int) (int, bool) {
 	}
 	switch c := raw[i]; c {
 	case '"':
-		next, s, ok := p.str(i+1, false)
-		v.t, v.s = vString, s
+		next, from, to, inBuf, runes, ok := p.str(i+1, false)
+		v.t, v.from, v.to, v.inBuf, v.runes = vString, int32(from), int32(to), inBuf, int32(runes)
 		return next, ok
 	case '{':
 		obj := objOther
@@ -465,7 +473,7 @@ func (p *onePass) array(i, depth int, veto bool) (int, bool) {
 		}
 		if veto {
 			if p.scratch.t == vString {
-				p.veto = append(p.veto, p.scratch.s)
+				p.veto = append(p.veto, p.scratch)
 			} else {
 				p.vetoOther = true
 			}
@@ -547,50 +555,64 @@ var plainASCII = func() (t [256]bool) {
 	return t
 }()
 
-// str reads the string whose content starts at raw[i] and returns the
-// index after its closing quote and its content. A string with an escape
-// is unescaped into p.buf; a key (isKey) with one fails the pass, since
-// keys are compared as written.
-func (p *onePass) str(i int, isKey bool) (int, string, bool) {
+// str reads the string whose content starts at raw[i]. It returns the
+// index after its closing quote; where its content is: raw[from:to], or
+// p.buf[from:to] (inBuf) when it had an escape; and its length in
+// characters when it has no escape and no byte 0xE2 (else -1). A key
+// (isKey) with an escape fails the pass, since keys are compared as
+// written.
+func (p *onePass) str(i int, isKey bool) (next, from, to int, inBuf bool, runes int, ok bool) {
 	raw := p.raw
-	from := i
+	from = i
+	extra := 0 // bytes after the first of the multi-byte characters
+	e2 := false
 	for {
 		for i < len(raw) && plainASCII[raw[i]] {
 			i++
 		}
 		if i >= len(raw) {
-			return 0, "", false
+			return 0, 0, 0, false, 0, false
 		}
 		switch c := raw[i]; {
 		case c == '"':
-			return i + 1, alias(raw[from:i]), true
+			runes = i - from - extra
+			if e2 {
+				runes = -1
+			}
+			return i + 1, from, i, false, runes, true
 		case c == '\\':
 			if isKey {
-				return 0, "", false
+				return 0, 0, 0, false, 0, false
 			}
-			return p.unescape(from, i)
+			next, from, to, ok = p.unescape(from, i)
+			return next, from, to, true, -1, ok
 		case c >= 0x80:
-			n := runeLen(raw, i)
-			if n == 0 {
-				return 0, "", false
+			n := 3
+			if c < 0xe1 || c > 0xef || c == 0xed || i+2 >= len(raw) || raw[i+1]&0xc0 != 0x80 || raw[i+2]&0xc0 != 0x80 {
+				if n = runeLen(raw, i); n == 0 {
+					return 0, 0, 0, false, 0, false
+				}
 			}
-			i += n
+			e2 = e2 || c == 0xe2
+			i, extra = i+n, extra+n-1
 		default: // a control character or DEL
-			return 0, "", false
+			return 0, 0, 0, false, 0, false
 		}
 	}
 }
 
 // unescape continues str at the backslash raw[i] of the string whose
-// content starts at raw[from], copying the content into p.buf.
-func (p *onePass) unescape(from, i int) (int, string, bool) {
+// content starts at raw[from], copying the content unescaped to p.buf.
+// It returns the index after the closing quote and where the content is
+// in p.buf.
+func (p *onePass) unescape(from, i int) (next, bufFrom, bufTo int, ok bool) {
 	raw := p.raw
 	start := len(p.buf)
 	p.buf = append(p.buf, raw[from:i]...)
 	for {
 		// raw[i] is a backslash.
 		if i+1 >= len(raw) {
-			return 0, "", false
+			return 0, 0, 0, false
 		}
 		switch raw[i+1] {
 		case '"', '\\', '/':
@@ -599,26 +621,26 @@ func (p *onePass) unescape(from, i int) (int, string, bool) {
 		case 'u':
 			r, ok := hex4(raw, i+2)
 			if !ok {
-				return 0, "", false
+				return 0, 0, 0, false
 			}
 			i += 6
 			switch {
 			case r < 0x20 || r >= 0x7f && r <= 0x9f, r >= 0xdc00 && r <= 0xdfff:
-				return 0, "", false
+				return 0, 0, 0, false
 			case r >= 0xd800 && r <= 0xdbff:
 				if i+1 >= len(raw) || raw[i] != '\\' || raw[i+1] != 'u' {
-					return 0, "", false
+					return 0, 0, 0, false
 				}
 				lo, ok := hex4(raw, i+2)
 				if !ok || lo < 0xdc00 || lo > 0xdfff {
-					return 0, "", false
+					return 0, 0, 0, false
 				}
 				r = utf16.DecodeRune(r, lo)
 				i += 6
 			}
 			p.buf = utf8.AppendRune(p.buf, r)
 		default:
-			return 0, "", false
+			return 0, 0, 0, false
 		}
 		seg := i
 	plain:
@@ -627,23 +649,23 @@ func (p *onePass) unescape(from, i int) (int, string, bool) {
 				i++
 			}
 			if i >= len(raw) {
-				return 0, "", false
+				return 0, 0, 0, false
 			}
 			switch c := raw[i]; {
 			case c == '"':
 				p.buf = append(p.buf, raw[seg:i]...)
-				return i + 1, alias(p.buf[start:]), true
+				return i + 1, start, len(p.buf), true
 			case c == '\\':
 				p.buf = append(p.buf, raw[seg:i]...)
 				break plain
 			case c >= 0x80:
 				n := runeLen(raw, i)
 				if n == 0 {
-					return 0, "", false
+					return 0, 0, 0, false
 				}
 				i += n
 			default:
-				return 0, "", false
+				return 0, 0, 0, false
 			}
 		}
 	}
@@ -665,6 +687,14 @@ func runeLen(raw []byte, i int) int {
 	return n
 }
 
+// text returns the content of the string slot v.
+func (p *onePass) text(v *slot) string {
+	if v.inBuf {
+		return alias(p.buf[v.from:v.to])
+	}
+	return alias(p.raw[v.from:v.to])
+}
+
 // alias returns b as a string without copying it.
 func alias(b []byte) string {
 	if len(b) == 0 {
@@ -673,9 +703,12 @@ func alias(b []byte) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
-// slots reads typed values from slots with the rules of reader, and
-// remembers whether any was refused (the full decoder then says why).
-type slots struct{ bad bool }
+// slots reads typed values from the slots of p with the rules of reader,
+// and remembers whether any was refused (the full decoder then says why).
+type slots struct {
+	p   *onePass
+	bad bool
+}
 
 func (r *slots) str(v *slot, required bool) string {
 	switch v.t {
@@ -683,8 +716,8 @@ func (r *slots) str(v *slot, required bool) string {
 		r.bad = r.bad || required
 		return ""
 	case vString:
-		r.bad = r.bad || required && v.s == ""
-		return v.s
+		r.bad = r.bad || required && v.from == v.to
+		return r.p.text(v)
 	}
 	r.bad = true
 	return ""
@@ -702,7 +735,7 @@ func (r *slots) code(v *slot, required bool, max int) string {
 
 func (r *slots) text(v *slot, required bool, max int) string {
 	s := r.str(v, required)
-	if s != "" {
+	if s != "" && (v.runes < 0 || int(v.runes) > max) { // else checkText passes
 		if code, _ := checkText(s, max); code != "" {
 			r.bad = true
 		}
@@ -808,9 +841,9 @@ func (p *onePass) payloadAt(i int) *slot {
 
 // event builds the event of the message parse accepted, as Decoder.envelope
 // and the payload readers do, and reports whether every field is valid.
-// The strings of ev alias the message, p.buf and p.veto.
+// The strings of ev alias the message and p.buf, VetoItems p.out.
 func (p *onePass) event(d *Decoder, ev *Event) bool {
-	var r slots
+	r := slots{p: p}
 	*ev = Event{}
 	ev.ID = r.id(p.topAt(tEventID), true)
 	ev.Revision = r.uint(p.topAt(tRevision), false)
@@ -910,13 +943,16 @@ func (p *onePass) vetoItems(r *slots) []string {
 	if len(p.veto) == 0 {
 		return nil
 	}
-	for _, s := range p.veto {
+	p.out = p.out[:0]
+	for i := range p.veto {
+		s := p.text(&p.veto[i])
 		if code, _ := checkText(s, MaxVetoChars); s == "" || code != "" {
 			r.bad = true
 			return nil
 		}
+		p.out = append(p.out, s)
 	}
-	return p.veto[:len(p.veto):len(p.veto)]
+	return p.out[:len(p.out):len(p.out)]
 }
 
 // parseTimestamp reads the usual form of an RFC 3339 timestamp,
