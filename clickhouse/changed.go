@@ -222,7 +222,8 @@ type StoredResults struct {
 	province   string
 	year       int
 	indicators map[indicatorKey][2]string
-	results    map[resultKey]storedResult
+	results    map[resultKey]storedResult // as read; nil after the first write
+	last       []lastResult               // as written, sorted by key
 }
 
 // ReadStoredResults reads the stored indicators and active rule results
@@ -241,7 +242,10 @@ func (db *DB) ReadStoredResults(ctx context.Context, province string, year int) 
 
 // Len is the number of indicator rows and of active rule results held.
 func (s *StoredResults) Len() (indicators, ruleResults int) {
-	return len(s.indicators), len(s.results)
+	if s.results != nil {
+		return len(s.indicators), len(s.results)
+	}
+	return len(s.indicators), len(s.last)
 }
 
 // WriteResults writes the results of the province-year of s that differ
@@ -274,10 +278,16 @@ func (db *DB) WriteResults(ctx context.Context, s *StoredResults, inds []bw.Indi
 		s.indicators[indicatorKey{strings.Clone(in.CountyCode), civilDay(in.Month), strings.Clone(in.ID)}] =
 			[2]string{storedValue(in.Value), storedValue(in.YTD)}
 	}
-	next, err := db.replaceRuleResults(ctx, s.province, s.year, s.results, counties, vs, issuerNames)
+	var next []lastResult
+	var err error
+	if s.results != nil {
+		next, err = db.replaceRuleResults(ctx, s.province, s.year, s.results, counties, vs, issuerNames)
+	} else {
+		next, err = db.mergeRuleResults(ctx, s.province, s.year, s.last, counties, vs, issuerNames)
+	}
 	if err != nil {
 		return err
 	}
-	s.results = next
+	s.results, s.last = nil, next
 	return nil
 }

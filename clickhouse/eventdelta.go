@@ -3,7 +3,9 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/ClickHouse/ch-go/proto"
 
@@ -56,7 +58,7 @@ func (db *DB) ReadEventsSince(ctx context.Context, province string, year int, af
 	}
 	d := &EventDelta{Events: &columnar.Events{Province: province, Year: year}, Touched: map[string]struct{}{}}
 	z := &zeroColumns{}
-	filter := provinceYear(province, year) + " AND " + touched
+	filter := provinceYear(province, year) + " AND " + deliveriesFilter(after, touched, winners)
 	for _, kind := range eventKinds {
 		cols := kindColumns(kind)
 		err := db.http.queryNative(ctx, kindQuery(kind, cols, filter), func(res proto.Results) error {
@@ -79,4 +81,29 @@ func (db *DB) ReadEventsSince(ctx context.Context, province string, year int, af
 		}
 	}
 	return d, nil
+}
+
+// maxListedDuplicates is the largest number of duplicated touched events
+// whose ids ReadEventsSince lists in its queries rather than selecting
+// them again with a subquery.
+const maxListedDuplicates = 10000
+
+// deliveriesFilter selects every delivery of the touched events. A
+// touched event delivered once has its one delivery above after; the
+// earlier deliveries of the others are those of the events delivered more
+// than once (winners), listed when they are few.
+func deliveriesFilter(after uint64, touched string, winners map[string]winner) string {
+	seq := "ingest_seq > " + strconv.FormatUint(after, 10)
+	switch {
+	case len(winners) == 0:
+		return seq
+	case len(winners) > maxListedDuplicates:
+		return touched
+	}
+	ids := make([]string, 0, len(winners))
+	for id := range winners {
+		ids = append(ids, quoteString(id))
+	}
+	sort.Strings(ids)
+	return "(" + seq + " OR event_id IN (" + strings.Join(ids, ", ") + "))"
 }

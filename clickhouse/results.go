@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -71,65 +72,189 @@ func (db *DB) ReplaceRuleResults(ctx context.Context, province string, year int,
 }
 
 // replaceRuleResults is ReplaceRuleResults against prev, the active
-// results stored; it returns what is stored after the write (prev itself,
-// updated, on success).
+// results stored; on success it returns what is stored after the write,
+// sorted by key (the form mergeRuleResults compares with).
 func (db *DB) replaceRuleResults(ctx context.Context, province string, year int, prev map[resultKey]storedResult,
-	counties []string, vs []bw.Violation, issuerNames map[string]string) (map[resultKey]storedResult, error) {
-	var maxVersion uint64
-	if err := db.conn.QueryRow(ctx, "SELECT max(version) FROM rule_results").Scan(&maxVersion); err != nil {
-		return nil, fmt.Errorf("clickhouse: read rule results version: %w", err)
+	counties []string, vs []bw.Violation, issuerNames map[string]string) ([]lastResult, error) {
+	rows, err := db.newResultRows(ctx, province, year)
+	if err != nil {
+		return nil, err
 	}
-	version := max(uint64(time.Now().UnixNano()), maxVersion+1)
-	keep := map[string]bool{}
-	for _, c := range counties {
-		keep[c] = true
-	}
-	rows := resultRows{province: province, year: uint16(year), version: version, now: time.Now()}
+	keep := countySet(counties)
 	produced := make(map[resultKey]bool, len(vs))
-	var written []storedEntry // results written active, for prev after the write
+	next := make([]lastResult, 0, len(vs))
 	for _, v := range vs {
 		k := resultKey{v.CountyCode, v.RuleID, v.Scope}
 		produced[k] = true
-		ids := v.EventIDs
-		if !sort.StringsAreSorted(ids) {
-			ids = append([]string{}, ids...)
-			sort.Strings(ids)
-		}
+		ids := sortedIDs(v.EventIDs)
 		name := issuerNames[v.IssuerCode]
-		content := contentHash(&v, name, ids)
-		if old, ok := prev[k]; ok && old.content == content {
+		next = append(next, lastResult{v: v, name: name})
+		if old, ok := prev[k]; ok && old.content == contentHash(&v, name, ids) {
 			continue // stored as it is
 		}
 		rows.addSorted(v, name, 1, ids)
-		written = append(written, storedEntry{k, storedResult{content: content, v: bw.Violation{CountyCode: v.CountyCode,
-			RuleID: v.RuleID, Scope: v.Scope, Severity: v.Severity, Month: v.Month}}})
 	}
-	var removed []resultKey
+	sorted := true
 	for k, p := range prev {
-		if !produced[k] && (len(keep) == 0 || keep[k.county]) {
+		if produced[k] {
+			continue
+		}
+		if len(keep) == 0 || keep[k.county] {
 			rows.add(p.v, "", 0)
-			removed = append(removed, k)
+		} else {
+			next, sorted = append(next, lastResult{v: p.v, hash: p.content, hashed: true}), false
 		}
 	}
-	if rows.n == 0 {
-		return prev, nil
+	if err := db.insertResultRows(ctx, &rows); err != nil {
+		return nil, err
 	}
-	if err := db.insertColumns(ctx, "rule_results", rows.columns()); err != nil {
-		return nil, fmt.Errorf("replace rule results of %s/%d: %w", province, year, err)
+	if sorted {
+		sorted = slices.IsSortedFunc(next, compareLast)
 	}
-	for _, k := range removed {
-		delete(prev, k)
+	if !sorted {
+		slices.SortFunc(next, compareLast)
 	}
-	for _, w := range written {
-		prev[w.key] = w.stored
-	}
-	return prev, nil
+	return next, nil
 }
 
-// storedEntry is one result of a write, as it is stored after it.
-type storedEntry struct {
-	key    resultKey
-	stored storedResult
+// lastResult is an active rule result as a write left it stored: the
+// result and its issuer name, or only its key, severity, month and content
+// hash (a result read back from the table).
+type lastResult struct {
+	v      bw.Violation
+	name   string
+	hash   uint64
+	hashed bool // only the hash of the content is known
+}
+
+func compareLast(a, b lastResult) int { return compareKeys(&a.v, &b.v) }
+
+// compareKeys orders results by county, rule id and scope, as
+// rules.Evaluate returns them.
+func compareKeys(a, b *bw.Violation) int {
+	if c := strings.Compare(a.CountyCode, b.CountyCode); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.RuleID, b.RuleID); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Scope, b.Scope)
+}
+
+// sameContent reports whether v (with issuer name name) would be stored
+// exactly as l is: what comparing their content hashes tells, without
+// hashing.
+func (l *lastResult) sameContent(v *bw.Violation, name string) bool {
+	if l.hashed {
+		return l.hash == contentHash(v, name, sortedIDs(v.EventIDs))
+	}
+	o := &l.v
+	if o.Severity != v.Severity || civilDay(o.Month) != civilDay(v.Month) || o.IssuerCode != v.IssuerCode ||
+		l.name != name || math.Float64bits(finite(o.Value)) != math.Float64bits(finite(v.Value)) ||
+		math.Float64bits(finite(o.Limit)) != math.Float64bits(finite(v.Limit)) || o.Citation != v.Citation {
+		return false
+	}
+	return slices.Equal(sortedIDs(o.EventIDs), sortedIDs(v.EventIDs))
+}
+
+// tombstone is the row that switches the result l off.
+func (l *lastResult) tombstone() bw.Violation {
+	return bw.Violation{CountyCode: l.v.CountyCode, RuleID: l.v.RuleID, Scope: l.v.Scope, Severity: l.v.Severity,
+		Month: l.v.Month}
+}
+
+// mergeRuleResults is ReplaceRuleResults against last, the active results
+// stored sorted by key: both lists are walked in key order, so that no
+// key is hashed. It returns what is stored after the write.
+func (db *DB) mergeRuleResults(ctx context.Context, province string, year int, last []lastResult,
+	counties []string, vs []bw.Violation, issuerNames map[string]string) ([]lastResult, error) {
+	if !slices.IsSortedFunc(vs, func(a, b bw.Violation) int { return compareKeys(&a, &b) }) {
+		vs = slices.Clone(vs)
+		slices.SortStableFunc(vs, func(a, b bw.Violation) int { return compareKeys(&a, &b) })
+	}
+	rows, err := db.newResultRows(ctx, province, year)
+	if err != nil {
+		return nil, err
+	}
+	keep := countySet(counties)
+	next := make([]lastResult, 0, len(vs))
+	i, j := 0, 0
+	for i < len(last) || j < len(vs) {
+		c := 0
+		switch {
+		case i == len(last):
+			c = 1
+		case j == len(vs):
+			c = -1
+		default:
+			c = compareKeys(&last[i].v, &vs[j])
+		}
+		if c < 0 { // no longer produced
+			if len(keep) == 0 || keep[last[i].v.CountyCode] {
+				rows.add(last[i].tombstone(), "", 0)
+			} else {
+				next = append(next, last[i])
+			}
+			i++
+			continue
+		}
+		v := &vs[j]
+		name := issuerNames[v.IssuerCode]
+		if c > 0 || !last[i].sameContent(v, name) {
+			rows.addSorted(*v, name, 1, sortedIDs(v.EventIDs))
+		}
+		next = append(next, lastResult{v: *v, name: name})
+		if c == 0 {
+			i++
+		}
+		j++
+	}
+	if err := db.insertResultRows(ctx, &rows); err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+// newResultRows starts the rows of a write to rule_results, with a
+// version above every version written before.
+func (db *DB) newResultRows(ctx context.Context, province string, year int) (resultRows, error) {
+	var maxVersion uint64
+	if err := db.conn.QueryRow(ctx, "SELECT max(version) FROM rule_results").Scan(&maxVersion); err != nil {
+		return resultRows{}, fmt.Errorf("clickhouse: read rule results version: %w", err)
+	}
+	version := max(uint64(time.Now().UnixNano()), maxVersion+1)
+	return resultRows{province: province, year: uint16(year), version: version, now: time.Now()}, nil
+}
+
+// insertResultRows writes the rows, if any.
+func (db *DB) insertResultRows(ctx context.Context, rows *resultRows) error {
+	if rows.n == 0 {
+		return nil
+	}
+	if err := db.insertColumns(ctx, "rule_results", rows.columns()); err != nil {
+		return fmt.Errorf("replace rule results of %s/%d: %w", rows.province, rows.year, err)
+	}
+	return nil
+}
+
+// countySet is the set of counties; empty means all.
+func countySet(counties []string) map[string]bool {
+	keep := make(map[string]bool, len(counties))
+	for _, c := range counties {
+		keep[c] = true
+	}
+	return keep
+}
+
+// sortedIDs returns ids sorted: ids itself when it is (the results of
+// rules.Evaluate are), else a sorted copy.
+func sortedIDs(ids []string) []string {
+	if sort.StringsAreSorted(ids) {
+		return ids
+	}
+	ids = append([]string{}, ids...)
+	sort.Strings(ids)
+	return ids
 }
 
 // escape quotes s for a single-quoted SQL string literal.

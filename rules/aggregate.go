@@ -595,21 +595,34 @@ func (e *evaluator) documentDays() map[string]int32 {
 // documents that inspections of ev name and that are not documents of ev:
 // the ids whose times Evaluate needs in its docs argument.
 func ExternalDocuments(ev *columnar.Events) ([]string, error) {
-	named, known := map[string]bool{}, map[string]bool{}
+	// Two passes: the documents named first, then which of them are among
+	// the events (a lookup per document, no copy of every document id).
+	batches := make([]batch, len(ev.Records))
+	named := map[string]bool{}
 	for i, rec := range ev.Records {
 		b, err := bindBatch(rec, int32(i))
 		if err != nil {
 			return nil, fmt.Errorf("record batch %d: %w", i, err)
 		}
+		batches[i] = b
 		for row := 0; row < b.n; row++ {
-			switch b.kind.Value(row) {
-			case kindInspection:
+			if b.kind.Value(row) == kindInspection {
 				if d := b.deploy.Value(row); d != "" && !named[d] {
 					named[strings.Clone(d)] = true
 				}
-			case kindDocument:
-				if id := b.id.Value(row); named[id] || !known[id] {
-					known[strings.Clone(id)] = true
+			}
+		}
+	}
+	if len(named) == 0 {
+		return nil, nil
+	}
+	known := map[string]bool{}
+	for bi := range batches {
+		b := &batches[bi]
+		for row := 0; row < b.n; row++ {
+			if b.kind.Value(row) == kindDocument {
+				if id := b.id.Value(row); named[id] {
+					known[id] = true // a view: known only lives here
 				}
 			}
 		}

@@ -30,8 +30,15 @@ func TestJobMatchesFullRecompute(t *testing.T) {
 			late = append(late, e)
 		}
 	}
+	// A revision moves the event by days and turns a planned inspection
+	// into an unplanned one and back: results appear and go away.
 	revise := func(e bw.Event, rev uint32, days int) bw.Event {
 		e.Revision, e.OccurredAt = rev, e.OccurredAt.AddDate(0, 0, days)
+		if e.Inspection.PlanCode == "PX" {
+			e.Inspection.PlanCode = "P1"
+		} else {
+			e.Inspection.PlanCode = "PX"
+		}
 		return e
 	}
 	var batches [][]bw.Event
@@ -71,6 +78,12 @@ func TestJobMatchesFullRecompute(t *testing.T) {
 	}
 	b = append(b, revise(evs[5], 3, 30))
 	batches = append(batches, b)
+	// More revisions after the other process's run.
+	b = nil
+	for i := 11; i < len(evs); i += 31 {
+		b = append(b, revise(evs[i], 4, 2))
+	}
+	batches = append(batches, b)
 
 	inc, _ := testenv.ClickHouse(t)
 	full, _ := testenv.ClickHouse(t)
@@ -88,7 +101,7 @@ func TestJobMatchesFullRecompute(t *testing.T) {
 	for i, batch := range batches {
 		insert(t, inc, batch...)
 		insert(t, full, batch...)
-		if i == 3 {
+		if i == 4 {
 			// Another process computes in between: the job must not
 			// trust what it kept.
 			if _, err := transform.Run(ctx, inc, cfg); err != nil {
