@@ -103,10 +103,10 @@ func (d *Decoder) Decode(raw []byte) (Event, error) {
 }
 
 // DecodeView is Decode without copying: it decodes raw into *ev, with the
-// same result and error as Decode. The strings of ev (and the VetoItems
-// slice) may alias raw or the decoder's internal buffers and are valid
-// only until raw is modified or the next call on d; callers copy what they
-// keep.
+// same event and error as Decode (on error, *ev is the event Decode
+// returns with it). The strings of ev, and its VetoItems slice, may alias
+// raw or the decoder's internal buffers and are valid only until raw is
+// modified or the next call on d; callers copy what they keep.
 //
 // A valid message takes one pass over its bytes and no allocation. A
 // message the pass refuses, or leaves to the full decoder (docs/decoding.md

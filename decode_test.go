@@ -333,6 +333,9 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add([]byte(`{"event_id":"x","kind":"meeting","payload":{}}`))
 	f.Add([]byte("\xff\x00{"))
+	for _, m := range validMessages { // escapes, white space, nulls, extensions
+		f.Add([]byte(m))
+	}
 	d := testDecoder(f)
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		ev, err := checkAgree(t, d, raw) // Decode, DecodeView, the one pass and the full decoder agree

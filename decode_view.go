@@ -273,6 +273,9 @@ type onePass struct {
 func (p *onePass) parse(raw []byte) bool {
 	p.raw, p.buf, p.keys, p.veto, p.vetoOther = raw, p.buf[:0], p.keys[:0], p.veto[:0], false
 	p.topSeen, p.issuerSeen, p.payloadSeen = 0, 0, 0
+	if len(raw) > math.MaxInt32 { // slots keep 32-bit offsets
+		return false
+	}
 	i := skipSpace(raw, 0)
 	if i >= len(raw) || raw[i] != '{' {
 		return false
