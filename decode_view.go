@@ -317,16 +317,22 @@ func (p *onePass) object(i, depth, obj int) (int, bool) {
 		return i + 1, true
 	}
 	keys := len(p.keys)
+	ok := false
 	for {
 		if i >= len(raw) || raw[i] != '"' {
 			return 0, false
 		}
 		from := i + 1
-		next, kf, kt, _, _, ok := p.str(from, true)
-		if !ok {
+		next := from // most keys are plain ASCII: no call
+		for next < len(raw) && plainASCII[raw[next]] {
+			next++
+		}
+		if next < len(raw) && raw[next] == '"' {
+			next++
+		} else if next, _, _, _, _, ok = p.str(from, true); !ok {
 			return 0, false
 		}
-		k := alias(raw[kf:kt])
+		k := alias(raw[from : next-1])
 		i = skipSpace(raw, next)
 		if i >= len(raw) || raw[i] != ':' {
 			return 0, false
