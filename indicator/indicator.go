@@ -209,12 +209,35 @@ type Result struct {
 // (observation points and counties with events) and every month from
 // January up to the last month with events.
 func Compute(in Input) (*Result, error) {
-	acc := newAccumulator(in.Events.Province, in.Events.Year, in.Ref)
-	for _, rec := range in.Events.Records {
+	p, err := Accumulate(in.Events, in.Ref)
+	if err != nil {
+		return nil, err
+	}
+	return p.Finish(in), nil
+}
+
+// Partial is the sums of a province-year's events before the rule results
+// are counted: the part of Compute that needs no rule results, so that it
+// can run beside the rules. Finish completes it once.
+type Partial struct{ acc *accumulator }
+
+// Accumulate sums the events of ev with the reference data ref; it reads
+// ev and ref only.
+func Accumulate(ev *columnar.Events, ref *bw.ReferenceData) (*Partial, error) {
+	acc := newAccumulator(ev.Province, ev.Year, ref)
+	for _, rec := range ev.Records {
 		if err := acc.addRecord(rec); err != nil {
 			return nil, err
 		}
 	}
+	return &Partial{acc: acc}, nil
+}
+
+// Finish counts the rule results of in and computes the indicators, as
+// Compute(in) does for the events and reference data p was accumulated
+// from (in.Events is not read again). A Partial is finished once.
+func (p *Partial) Finish(in Input) *Result {
+	acc := p.acc
 	if in.Location == nil {
 		in.Location = bw.Location()
 	}
@@ -222,7 +245,7 @@ func Compute(in Input) (*Result, error) {
 		in.Index = DefaultIndex()
 	}
 	acc.addViolations(in.Violations, in.Location)
-	return acc.result(in), nil
+	return acc.result(in)
 }
 
 // accumulator sums events per county and month.

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	bw "github.com/burdenwatch/burdenwatch"
@@ -188,10 +189,41 @@ func (e *evaluator) run(ev *columnar.Events, docs DocumentTimes) error {
 		e.scan(int32(bi))
 	}
 	e.checkTooSoon(docs)
-	e.countyYearRules()
-	e.inspectionAggregates()
-	e.formAggregates()
+	e.aggregates()
 	return nil
+}
+
+// aggregates runs the three groups of aggregate rules (county × year
+// counts, inspections, forms) side by side. After the scan they only read
+// the evaluator's shared state, each group but its own list (inspections
+// and forms are sorted in place by their group only); each runs on a fork
+// with its own results and month cache, merged afterwards. The results are
+// sorted at the end, so the merge order does not matter.
+func (e *evaluator) aggregates() {
+	parts := []func(*evaluator){(*evaluator).countyYearRules, (*evaluator).inspectionAggregates, (*evaluator).formAggregates}
+	forks := make([]*evaluator, len(parts))
+	var wg sync.WaitGroup
+	for i, part := range parts {
+		f := e.fork()
+		forks[i] = f
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			part(f)
+		}()
+	}
+	wg.Wait()
+	for _, f := range forks {
+		e.chunks = append(e.chunks, f.chunks...)
+	}
+}
+
+// fork is a shallow copy of e for one group of aggregate rules: shared
+// read-only state, its own results and caches.
+func (e *evaluator) fork() *evaluator {
+	f := *e
+	f.chunks, f.months, f.lastRow, f.idSlab = nil, map[int]time.Time{}, rowInfo{}, nil
+	return &f
 }
 
 // reserve sizes the inspection and form lists from a count of the kind

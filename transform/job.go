@@ -143,7 +143,10 @@ func (j *Job) recompute(ctx context.Context, ref *bw.ReferenceData, py clickhous
 			return nil, nil, err
 		}
 		c = &cachedYear{ev: ev}
-		if c.stored, err = j.db.ReadStoredResults(ctx, py.Province, py.Year); err != nil {
+		if c.stored, err = j.db.ReadStoredResults(ctx, py.Province, py.Year); err == nil {
+			err = c.compact() // the read's small blocks, before later runs pay for them
+		}
+		if err != nil {
 			ev.Release()
 			return nil, nil, fmt.Errorf("transform %s/%d: %w", py.Province, py.Year, err)
 		}
@@ -199,17 +202,28 @@ func compute(ctx context.Context, cfg Config, ref *bw.ReferenceData, ev *columna
 	province string, year int) (res *indicator.Result, vs []bw.Violation, tRules, tCompute, tAlerts time.Time, err error) {
 	pack := cfg.Packs.For(province)
 	pack.BaselineYear = cfg.baselineYear(pack, province)
-	if vs, err = cfg.evaluator()(pack, ev, ref, docs); err != nil {
-		err = fmt.Errorf("transform %s/%d: %w", province, year, err)
-		return
+	// The event sums of the indicators need no rule results: they are
+	// accumulated beside the rules (2 cores), only the count of results
+	// and the indicators themselves wait for them.
+	var part *indicator.Partial
+	var partErr error
+	summed := make(chan struct{})
+	go func() {
+		defer close(summed)
+		part, partErr = indicator.Accumulate(ev, ref)
+	}()
+	vs, err = cfg.evaluator()(pack, ev, ref, docs)
+	<-summed
+	if err == nil {
+		err = partErr
 	}
-	tRules = time.Now()
-	res, err = indicator.Compute(indicator.Input{Events: ev, Ref: ref, Violations: vs,
-		BaselineYear: pack.BaselineYear, Index: cfg.Index})
 	if err != nil {
 		err = fmt.Errorf("transform %s/%d: %w", province, year, err)
 		return
 	}
+	tRules = time.Now()
+	res = part.Finish(indicator.Input{Events: ev, Ref: ref, Violations: vs,
+		BaselineYear: pack.BaselineYear, Index: cfg.Index})
 	tCompute = time.Now()
 	if err = alerts(ctx, cfg, pack, ev, ref, res); err != nil {
 		err = fmt.Errorf("transform %s/%d: %w", province, year, err)
