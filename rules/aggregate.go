@@ -98,11 +98,24 @@ func (e *evaluator) inspectionAggregates() {
 		}
 		return strings.Compare(e.batches[a.rec].id.Value(int(a.row)), e.batches[b.rec].id.Value(int(b.row)))
 	})
-	e.capRule(e.r.compCap, catComprehensive)
-	e.capRule(e.r.appraisalCap, catAppraisal)
-	e.visitCapRule()
-	e.covertShareRule()
-	e.crowdingRule()
+	// The rules below only read the sorted inspections and their ids: the
+	// ids are owned once for all of them, and they run side by side.
+	e.ownInspectionIDs()
+	e.parallel(
+		func(f *evaluator) { f.capRule(f.r.compCap, catComprehensive) },
+		func(f *evaluator) { f.capRule(f.r.appraisalCap, catAppraisal) },
+		(*evaluator).visitCapRule, (*evaluator).covertShareRule, (*evaluator).crowdingRule)
+}
+
+// ownInspectionIDs fills the owned event ids of every inspection (inspID)
+// with one allocation.
+func (e *evaluator) ownInspectionIDs() {
+	e.inspIDCache = make([]string, len(e.insps))
+	for k := range e.insps {
+		in := &e.insps[k]
+		e.inspIDCache[k] = e.batches[in.rec].id.Value(int(in.row))
+	}
+	cloneAll(e.inspIDCache)
 }
 
 // groupKey is the key of a group of inspections.

@@ -200,7 +200,12 @@ func (e *evaluator) run(ev *columnar.Events, docs DocumentTimes) error {
 // with its own results and month cache, merged afterwards. The results are
 // sorted at the end, so the merge order does not matter.
 func (e *evaluator) aggregates() {
-	parts := []func(*evaluator){(*evaluator).countyYearRules, (*evaluator).inspectionAggregates, (*evaluator).formAggregates}
+	e.parallel((*evaluator).countyYearRules, (*evaluator).inspectionAggregates, (*evaluator).formAggregates)
+}
+
+// parallel runs parts side by side, each on a fork of e, and adds their
+// results to e's.
+func (e *evaluator) parallel(parts ...func(*evaluator)) {
 	forks := make([]*evaluator, len(parts))
 	var wg sync.WaitGroup
 	for i, part := range parts {
