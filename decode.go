@@ -98,7 +98,9 @@ func Version(revision uint32, raw []byte) uint64 {
 func (d *Decoder) Decode(raw []byte) (Event, error) {
 	var ev Event
 	err := d.DecodeView(raw, &ev)
-	cloneStrings(&ev)
+	if err == nil { // on error ev is the full decoder's, whose strings are copies
+		cloneStrings(&ev)
+	}
 	return ev, err
 }
 
