@@ -27,14 +27,18 @@ type indicatorKey struct {
 	id     string
 }
 
-// storedValue renders a value as stored: its bits, or "null" for NaN and
-// infinities (nullable).
-func storedValue(f float64) string {
+// storedValue renders a value as stored: its bits, or nullBits for NaN
+// and infinities (stored as NULL: the columns are nullable).
+func storedValue(f float64) uint64 {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return "null"
+		return nullBits
 	}
-	return strconv.FormatUint(math.Float64bits(f), 16)
+	return math.Float64bits(f)
 }
+
+// nullBits stands for NULL among stored bits: a NaN, which no stored
+// value is.
+const nullBits uint64 = 0x7ff8_0000_0000_0001
 
 // civilDay is the calendar date of t as days since 1970-01-01.
 func civilDay(t time.Time) int32 {
@@ -44,8 +48,8 @@ func civilDay(t time.Time) int32 {
 
 // storedIndicators returns the current value and ytd of the indicators of
 // province in year, by row.
-func (db *DB) storedIndicators(ctx context.Context, province string, year int) (map[indicatorKey][2]string, error) {
-	out := map[indicatorKey][2]string{}
+func (db *DB) storedIndicators(ctx context.Context, province string, year int) (map[indicatorKey][2]uint64, error) {
+	out := map[indicatorKey][2]uint64{}
 	q := `SELECT county_code, toUInt32(month), indicator, value, ytd FROM indicators FINAL
 WHERE province_code = ` + quoteString(province) + ` AND toYear(month) = ` + strconv.Itoa(year)
 	err := db.http.queryNative(ctx, q, func(res proto.Results) error {
@@ -59,7 +63,7 @@ WHERE province_code = ` + quoteString(province) + ` AND toYear(month) = ` + strc
 		}
 		for i := range county.Pos {
 			out[indicatorKey{county.Row(i), int32((*month)[i]), id.Row(i)}] =
-				[2]string{nullableValue(value, i), nullableValue(ytd, i)}
+				[2]uint64{nullableValue(value, i), nullableValue(ytd, i)}
 		}
 		return nil
 	})
@@ -69,9 +73,9 @@ WHERE province_code = ` + quoteString(province) + ` AND toYear(month) = ` + strc
 	return out, nil
 }
 
-func nullableValue(c *proto.ColNullable[float64], i int) string {
+func nullableValue(c *proto.ColNullable[float64], i int) uint64 {
 	if c.Nulls[i] != 0 {
-		return "null"
+		return nullBits
 	}
 	return storedValue(c.Values.Row(i))
 }
@@ -79,7 +83,7 @@ func nullableValue(c *proto.ColNullable[float64], i int) string {
 // changedIndicators returns the indicators of inds that differ from the
 // stored ones (or are not stored).
 func (db *DB) changedIndicators(ctx context.Context, province string, inds []bw.Indicator) ([]bw.Indicator, error) {
-	stored := map[int]map[indicatorKey][2]string{}
+	stored := map[int]map[indicatorKey][2]uint64{}
 	var out []bw.Indicator
 	for _, in := range inds {
 		y := in.Month.Year()
@@ -91,7 +95,7 @@ func (db *DB) changedIndicators(ctx context.Context, province string, inds []bw.
 			stored[y] = s
 		}
 		old, ok := stored[y][indicatorKey{in.CountyCode, civilDay(in.Month), in.ID}]
-		if !ok || old != [2]string{storedValue(in.Value), storedValue(in.YTD)} {
+		if !ok || old != [2]uint64{storedValue(in.Value), storedValue(in.YTD)} {
 			out = append(out, in)
 		}
 	}
@@ -221,7 +225,7 @@ WHERE province_code = ` + quoteString(province) + ` AND year = ` + strconv.Itoa(
 type StoredResults struct {
 	province   string
 	year       int
-	indicators map[indicatorKey][2]string
+	indicators map[indicatorKey][2]uint64
 	results    map[resultKey]storedResult // as read; nil after the first write
 	last       []lastResult               // as written, sorted by key
 }
@@ -261,7 +265,7 @@ func (db *DB) WriteResults(ctx context.Context, s *StoredResults, inds []bw.Indi
 			continue
 		}
 		old, ok := s.indicators[indicatorKey{in.CountyCode, civilDay(in.Month), in.ID}]
-		if !ok || old != [2]string{storedValue(in.Value), storedValue(in.YTD)} {
+		if !ok || old != [2]uint64{storedValue(in.Value), storedValue(in.YTD)} {
 			changed = append(changed, in)
 		}
 	}
@@ -276,7 +280,7 @@ func (db *DB) WriteResults(ctx context.Context, s *StoredResults, inds []bw.Indi
 	}
 	for _, in := range changed {
 		s.indicators[indicatorKey{strings.Clone(in.CountyCode), civilDay(in.Month), strings.Clone(in.ID)}] =
-			[2]string{storedValue(in.Value), storedValue(in.YTD)}
+			[2]uint64{storedValue(in.Value), storedValue(in.YTD)}
 	}
 	var next []lastResult
 	var err error
