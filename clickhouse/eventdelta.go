@@ -86,7 +86,7 @@ func (db *DB) ReadEventsSince(ctx context.Context, province string, year int, af
 // maxListedDuplicates is the largest number of duplicated touched events
 // whose ids ReadEventsSince lists in its queries rather than selecting
 // them again with a subquery.
-const maxListedDuplicates = 10000
+var maxListedDuplicates = 10000
 
 // deliveriesFilter selects every delivery of the touched events. A
 // touched event delivered once has its one delivery above after; the

@@ -1,0 +1,66 @@
+package clickhouse_test
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow/array"
+
+	"github.com/burdenwatch/burdenwatch/clickhouse"
+	"github.com/burdenwatch/burdenwatch/columnar"
+	"github.com/burdenwatch/burdenwatch/internal/testenv"
+)
+
+// TestReadEventsSince reads the change after a second batch that revises
+// an event out of the year, redelivers one, adds one and delivers a stale
+// revision of another: the touched ids are every delivery in the
+// province-year of an event delivered since, and the events are their
+// winners there. Both forms of the query (duplicates listed, duplicates
+// selected again) give the same.
+func TestReadEventsSince(t *testing.T) {
+	for _, listed := range []int{10000, 0} {
+		restore := clickhouse.SetMaxListedDuplicates(listed)
+		db, _ := testenv.ClickHouse(t)
+		a0 := document("a", 0, at(t, "2025-03-01T10:00:00+08:00"), "430102")
+		a1 := document("a", 1, at(t, "2024-11-01T10:00:00+08:00"), "430102") // out of 2025
+		b := document("b", 0, at(t, "2025-04-01T10:00:00+08:00"), "430102")  // delivered again
+		c := document("c", 0, at(t, "2025-05-01T10:00:00+08:00"), "430102")  // new
+		d0 := document("d", 0, at(t, "2025-06-01T10:00:00+08:00"), "430102")
+		d1 := document("d", 1, at(t, "2025-07-01T10:00:00+08:00"), "430102")
+		e := document("e", 0, at(t, "2025-08-01T10:00:00+08:00"), "430102") // untouched
+		insert(t, db, a0, b, d1, e)
+		after := uint64(time.Now().UnixNano())
+		insert(t, db, a1, b, c, d0) // d0: a stale revision, loses to d1
+
+		check := func(year int, wantTouched, wantEvents []string) {
+			t.Helper()
+			d, err := db.ReadEventsSince(context.Background(), "43", year, after)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Events.Release()
+			var touched, events []string
+			for id := range d.Touched {
+				touched = append(touched, id)
+			}
+			for _, rec := range d.Events.Records {
+				ids := rec.Column(columnar.ColEventID).(*array.String)
+				for i := 0; i < ids.Len(); i++ {
+					events = append(events, ids.Value(i))
+				}
+			}
+			sort.Strings(touched)
+			sort.Strings(events)
+			if !slices.Equal(touched, wantTouched) || !slices.Equal(events, wantEvents) {
+				t.Errorf("listed %d, %d: touched %v, events %v; want %v, %v", listed, year, touched, events,
+					wantTouched, wantEvents)
+			}
+		}
+		check(2025, []string{"a", "b", "c", "d"}, []string{"b", "c", "d"})
+		check(2024, []string{"a"}, []string{"a"})
+		restore()
+	}
+}
