@@ -456,9 +456,9 @@ func (e *evaluator) countyYearRules() {
 	}
 	evidence := e.countyYearEvidence(pending)
 	for _, p := range pending {
-		ids := append([]string(nil), evidence[p.key][p.kind]...)
+		ids := append([]string(nil), evidence[p.key][p.kind]...) // sorted
 		scope := "county=" + e.strs.str(p.key.county) + ";" + yearScope(int(p.key.year))
-		e.emitAggregate(p.r, e.strs.str(p.key.county), "", scope,
+		e.emitSorted(p.r, e.strs.str(p.key.county), "", scope,
 			e.monthStart(int(p.key.year), uint8(p.month)), float64(p.value), float64(p.limit), ids)
 	}
 }
@@ -476,7 +476,8 @@ func crossing(months *[13]int, limit int) (month, total int) {
 }
 
 // countyYearEvidence collects, in a second pass, the event ids of the
-// county-years and kinds that pending results need.
+// county-years and kinds that pending results need, sorted (once for the
+// results that share a list: document.quota and document.yoy).
 func (e *evaluator) countyYearEvidence(pending []countyYearRule) map[countyYearID]*[numCountedKinds][]string {
 	need := map[countyYearID]*[numCountedKinds][]string{}
 	wanted := map[countyYearID]*[numCountedKinds]bool{}
@@ -517,6 +518,7 @@ func (e *evaluator) countyYearEvidence(pending []countyYearRule) map[countyYearI
 	for _, ids := range need {
 		for ki := range ids {
 			cloneAll(ids[ki])
+			sort.Strings(ids[ki])
 		}
 	}
 	return need
