@@ -196,11 +196,16 @@ func BenchmarkIncrementalMonth(b *testing.B) {
 		fmt.Printf("transform incremental month s: %.3f\n", time.Since(t0).Seconds())
 	}
 	b.StopTimer()
-	var ms runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&ms)
-	fmt.Printf("transform incremental cached events: %d, heap in use MiB: %.0f\n", job.CachedEvents(),
-		float64(ms.HeapInuse)/(1<<20))
+	heap := func() float64 {
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		return float64(ms.HeapInuse) / (1 << 20)
+	}
+	cached, with := job.CachedEvents(), heap()
+	job.Close()
+	fmt.Printf("transform incremental cached events: %d, heap in use MiB: %.0f with the cache, %.0f without\n",
+		cached, with, heap())
 	readFloor(b, db, "incremental month")
 	fmt.Printf("transform load average: %s\n", loadAverage())
 }

@@ -153,3 +153,32 @@ func diffDumps(t *testing.T, batch int, got, want string) {
 	}
 	t.Fatalf("batch %d: tables differ in length: %d vs %d lines", batch, len(g), len(w))
 }
+
+// TestJobCacheBound runs a Job whose cache cannot hold the province-year:
+// it keeps nothing and every run takes the full path, with the same
+// tables as a full recompute.
+func TestJobCacheBound(t *testing.T) {
+	ctx := context.Background()
+	db, _ := testenv.ClickHouse(t)
+	loadRef(t, db, reference())
+	evs := varied(t, 600)
+	cfg := transform.Config{Packs: shippedPacks(t), Margin: time.Nanosecond, MaxCachedEvents: 100}
+	job := transform.NewJob(db, cfg)
+	defer job.Close()
+	for _, batch := range [][]bw.Event{evs[:400], evs[400:]} {
+		insert(t, db, batch...)
+		sum, err := job.Run(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sum.ProvinceYears) != 1 || job.CachedEvents() != 0 {
+			t.Fatalf("computed %v, kept %d events; want 43/2025, none kept", sum.ProvinceYears, job.CachedEvents())
+		}
+	}
+	got := dump(t, db)
+	cfg.Full = true
+	if _, err := transform.Run(ctx, db, cfg); err != nil {
+		t.Fatal(err)
+	}
+	diffDumps(t, 1, got, dump(t, db))
+}
