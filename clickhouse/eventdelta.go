@@ -58,10 +58,11 @@ func (db *DB) ReadEventsSince(ctx context.Context, province string, year int, af
 	}
 	d := &EventDelta{Events: &columnar.Events{Province: province, Year: year}, Touched: map[string]struct{}{}}
 	z := &zeroColumns{}
-	filter := provinceYear(province, year) + " AND " + deliveriesFilter(after, touched, winners)
+	deliveries := deliveriesFilter(after, touched, winners)
 	for _, kind := range eventKinds {
 		cols := kindColumns(kind)
-		err := db.http.queryNative(ctx, kindQuery(kind, cols, filter), func(res proto.Results) error {
+		q := deltaKindQuery(kind, cols, deliveries, provinceYear(province, year))
+		err := db.http.queryNative(ctx, q, func(res proto.Results) error {
 			if ids, ok := res[0].Data.(*proto.ColStr); ok {
 				for i := range ids.Pos {
 					if _, seen := d.Touched[string(ids.RowBytes(i))]; !seen {
@@ -106,4 +107,15 @@ func deliveriesFilter(after uint64, touched string, winners map[string]winner) s
 	}
 	sort.Strings(ids)
 	return "(" + seq + " OR event_id IN (" + strings.Join(ids, ", ") + "))"
+}
+
+// deltaKindQuery is kindQuery with the touched deliveries as PREWHERE: the
+// ingest sequence (and event_id, the sorting key) is read for every row,
+// the other columns only where a touched delivery is, which is mostly in
+// the newest parts.
+func deltaKindQuery(kind string, cols []int, deliveries, filter string) string {
+	const from = " FROM events WHERE "
+	q := kindQuery(kind, cols, filter)
+	i := strings.LastIndex(q, from)
+	return q[:i] + " FROM events PREWHERE " + deliveries + " WHERE " + q[i+len(from):]
 }

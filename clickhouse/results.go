@@ -88,7 +88,7 @@ func (db *DB) replaceRuleResults(ctx context.Context, province string, year int,
 		produced[k] = true
 		ids := sortedIDs(v.EventIDs)
 		name := issuerNames[v.IssuerCode]
-		next = append(next, lastResult{v: v, name: name})
+		next = append(next, keptResult(&v, name))
 		if old, ok := prev[k]; ok && old.content == contentHash(&v, name, ids) {
 			continue // stored as it is
 		}
@@ -121,10 +121,17 @@ func (db *DB) replaceRuleResults(ctx context.Context, province string, year int,
 // result and its issuer name, or only its key, severity, month and content
 // hash (a result read back from the table).
 type lastResult struct {
-	v      bw.Violation
+	v      bw.Violation // event ids sorted
 	name   string
 	hash   uint64
 	hashed bool // only the hash of the content is known
+}
+
+// keptResult is v as kept after a write: its event ids sorted.
+func keptResult(v *bw.Violation, name string) lastResult {
+	l := lastResult{v: *v, name: name}
+	l.v.EventIDs = sortedIDs(v.EventIDs)
+	return l
 }
 
 func compareLast(a, b lastResult) int { return compareKeys(&a.v, &b.v) }
@@ -151,10 +158,11 @@ func (l *lastResult) sameContent(v *bw.Violation, name string) bool {
 	o := &l.v
 	if o.Severity != v.Severity || civilDay(o.Month) != civilDay(v.Month) || o.IssuerCode != v.IssuerCode ||
 		l.name != name || math.Float64bits(finite(o.Value)) != math.Float64bits(finite(v.Value)) ||
-		math.Float64bits(finite(o.Limit)) != math.Float64bits(finite(v.Limit)) || o.Citation != v.Citation {
+		math.Float64bits(finite(o.Limit)) != math.Float64bits(finite(v.Limit)) || o.Citation != v.Citation ||
+		len(o.EventIDs) != len(v.EventIDs) {
 		return false
 	}
-	return slices.Equal(sortedIDs(o.EventIDs), sortedIDs(v.EventIDs))
+	return slices.Equal(o.EventIDs, sortedIDs(v.EventIDs)) // o's ids were kept sorted
 }
 
 // tombstone is the row that switches the result l off.
@@ -203,7 +211,7 @@ func (db *DB) mergeRuleResults(ctx context.Context, province string, year int, l
 		if c > 0 || !last[i].sameContent(v, name) {
 			rows.addSorted(*v, name, 1, sortedIDs(v.EventIDs))
 		}
-		next = append(next, lastResult{v: *v, name: name})
+		next = append(next, keptResult(v, name))
 		if c == 0 {
 			i++
 		}

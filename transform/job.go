@@ -151,6 +151,7 @@ func (j *Job) recompute(ctx context.Context, ref *bw.ReferenceData, py clickhous
 			return nil, nil, fmt.Errorf("transform %s/%d: %w", py.Province, py.Year, err)
 		}
 	}
+	tEvents := time.Now()
 	keep := false
 	defer func() {
 		if !keep {
@@ -179,7 +180,7 @@ func (j *Job) recompute(ctx context.Context, ref *bw.ReferenceData, py clickhous
 		j.cache[py] = c
 	}
 	logf(j.cfg, "recomputed", "province", py.Province, "year", py.Year, "mode", mode, "events", n,
-		"read", tRead.Sub(t0), "rules", tRules.Sub(tRead), "indicators", tCompute.Sub(tRules),
+		"read", tRead.Sub(t0), "read_events", tEvents.Sub(t0), "rules", tRules.Sub(tRead), "indicators", tCompute.Sub(tRules),
 		"alerts", tAlerts.Sub(tCompute), "write", time.Since(tAlerts), "indicator_rows", len(res.Indicators),
 		"rule_results", len(vs), "cached", keep)
 	return res, vs, nil
