@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
@@ -21,7 +22,8 @@ type DB struct {
 	database string
 	addr     string
 	loc      *time.Location // calendar time zone, Asia/Shanghai
-	http     httpEndpoint   // the same server's HTTP interface, for FORMAT Native reads
+	http     httpEndpoint   // the same server's HTTP interface: FORMAT Native reads and event inserts
+	schema   atomic.Pointer[eventSchema]
 }
 
 // Open connects to the database named in dsn

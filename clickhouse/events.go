@@ -13,195 +13,47 @@ import (
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
-	bw "github.com/burdenwatch/burdenwatch"
 )
 
-// Delivery locates an event's message on Kafka.
-type Delivery struct {
-	Topic     string
-	Partition int32
-	Offset    int64
-}
-
-// EventRows accumulates events column by column for one batch insert into
-// the events table. The zero value is ready to use.
-type EventRows struct {
-	n int
-
-	eventID, provinceCode, countyCode, unitCode, bearingUnit       []string
-	kind, targetLevel, issuerCode, issuerName, issuerLevel         []string
-	issuerKind, source                                             []string
-	revision                                                       []uint32
-	version                                                        []uint64
-	occurredAt, endAt                                              []time.Time
-	category, planCode, inspectionCode, mode, deploymentDocID      []string
-	topic, title, format, scale, docNumber, docType, formID, freq  []string
-	approved, onSite, principal, compMaterial, accountability      []uint8
-	cascade, supporting, upward, viaPlatform, approvedSurvey       []uint8
-	teamSize, accompanying, materials, sampled, total              []uint32
-	duration, attendees, pages, pledges, fields, dupFields, estMin []uint32
-	vetoItems                                                      [][]string
-	kafkaTopic                                                     []string
-	kafkaPartition                                                 []int32
-	kafkaOffset                                                    []int64
-}
-
-// Len is the number of events held.
-func (r *EventRows) Len() int { return r.n }
-
-// Append adds one validated event with its deduplication version and the
-// Kafka coordinates it came from.
-func (r *EventRows) Append(ev *bw.Event, version uint64, d Delivery) {
-	r.n++
-	r.eventID = append(r.eventID, ev.ID)
-	r.revision = append(r.revision, ev.Revision)
-	r.version = append(r.version, version)
-	r.kind = append(r.kind, string(ev.Kind))
-	r.occurredAt = append(r.occurredAt, ev.OccurredAt)
-	r.provinceCode = append(r.provinceCode, ev.CountyCode[:2])
-	r.countyCode = append(r.countyCode, ev.CountyCode)
-	r.unitCode = append(r.unitCode, ev.UnitCode)
-	r.bearingUnit = append(r.bearingUnit, ev.BearingUnit())
-	r.targetLevel = append(r.targetLevel, string(ev.TargetLevel))
-	r.issuerCode = append(r.issuerCode, ev.Issuer.Code)
-	r.issuerName = append(r.issuerName, ev.Issuer.Name)
-	r.issuerLevel = append(r.issuerLevel, ev.Issuer.Level)
-	r.issuerKind = append(r.issuerKind, ev.Issuer.Kind)
-	r.source = append(r.source, ev.Source)
-	r.appendInspection(&ev.Inspection)
-	r.appendMeeting(&ev.Meeting)
-	r.appendDocument(&ev.Document)
-	r.appendDataReport(&ev.DataReport)
-	r.title = append(r.title, eventTitle(ev))
-	r.kafkaTopic = append(r.kafkaTopic, d.Topic)
-	r.kafkaPartition = append(r.kafkaPartition, d.Partition)
-	r.kafkaOffset = append(r.kafkaOffset, d.Offset)
-}
-
-func (r *EventRows) appendInspection(in *bw.Inspection) {
-	r.category = append(r.category, in.Category)
-	r.planCode = append(r.planCode, in.PlanCode)
-	r.inspectionCode = append(r.inspectionCode, in.InspectionCode)
-	r.approved = append(r.approved, b2u(in.Approved))
-	r.mode = append(r.mode, in.Mode)
-	r.onSite = append(r.onSite, b2u(in.OnSite))
-	end := in.EndAt
-	if end.IsZero() {
-		end = time.Unix(0, 0)
-	}
-	r.endAt = append(r.endAt, end)
-	r.teamSize = append(r.teamSize, in.TeamSize)
-	r.accompanying = append(r.accompanying, in.Accompanying)
-	r.principal = append(r.principal, b2u(in.PrincipalAccompanied))
-	r.materials = append(r.materials, in.MaterialsRequested)
-	r.compMaterial = append(r.compMaterial, b2u(in.ComprehensiveMaterial))
-	r.sampled = append(r.sampled, in.SampledUnits)
-	r.total = append(r.total, in.TotalUnits)
-	r.deploymentDocID = append(r.deploymentDocID, in.DeploymentDocID)
-	r.topic = append(r.topic, in.Topic)
-	r.accountability = append(r.accountability, b2u(in.AccountabilityDemanded))
-}
-
-func (r *EventRows) appendMeeting(m *bw.Meeting) {
-	r.duration = append(r.duration, m.DurationMinutes)
-	r.attendees = append(r.attendees, m.Attendees)
-	r.format = append(r.format, m.Format)
-	r.scale = append(r.scale, m.Scale)
-	r.cascade = append(r.cascade, b2u(m.CascadeRequired))
-}
-
-func (r *EventRows) appendDocument(d *bw.Document) {
-	r.docNumber = append(r.docNumber, d.DocNumber)
-	r.docType = append(r.docType, d.DocType)
-	r.pages = append(r.pages, d.Pages)
-	r.supporting = append(r.supporting, b2u(d.RequiresSupportingDocs))
-	r.upward = append(r.upward, b2u(d.RequiresUpwardReport))
-	v := d.VetoItems
-	if v == nil {
-		v = []string{}
-	}
-	r.vetoItems = append(r.vetoItems, v)
-	r.pledges = append(r.pledges, d.Pledges)
-}
-
-func (r *EventRows) appendDataReport(f *bw.DataReport) {
-	r.formID = append(r.formID, f.FormID)
-	r.fields = append(r.fields, f.Fields)
-	r.dupFields = append(r.dupFields, f.DuplicateFields)
-	r.estMin = append(r.estMin, f.EstimatedMinutes)
-	r.freq = append(r.freq, f.Frequency)
-	r.viaPlatform = append(r.viaPlatform, b2u(f.ViaPlatform))
-	r.approvedSurvey = append(r.approvedSurvey, b2u(f.ApprovedSurvey))
-}
-
-// eventTitle is the title column: a meeting's or a form's title.
-func eventTitle(ev *bw.Event) string {
-	if ev.Kind == bw.KindMeeting {
-		return ev.Meeting.Title
-	}
-	return ev.DataReport.Title
-}
-
-func b2u(b bool) uint8 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// column is one column of the events table with its data in r.
+// column is one column of an insert with its data, a Go slice of the
+// column's values (as clickhouse-go takes them).
 type column struct {
 	name string
 	data any
 }
 
-func (r *EventRows) columns(seq uint64, now time.Time) []column {
-	seqs := make([]uint64, r.n)
-	ingested := make([]time.Time, r.n)
-	for i := range seqs {
-		seqs[i] = seq
-		ingested[i] = now
-	}
-	return []column{
-		{"event_id", r.eventID}, {"revision", r.revision}, {"version", r.version},
-		{"kind", r.kind}, {"occurred_at", r.occurredAt}, {"province_code", r.provinceCode},
-		{"county_code", r.countyCode}, {"unit_code", r.unitCode}, {"bearing_unit", r.bearingUnit},
-		{"target_level", r.targetLevel}, {"issuer_code", r.issuerCode}, {"issuer_name", r.issuerName},
-		{"issuer_level", r.issuerLevel}, {"issuer_kind", r.issuerKind}, {"source", r.source},
-		{"category", r.category}, {"plan_code", r.planCode}, {"inspection_code", r.inspectionCode},
-		{"approved", r.approved}, {"mode", r.mode}, {"on_site", r.onSite}, {"end_at", r.endAt},
-		{"team_size", r.teamSize}, {"accompanying", r.accompanying},
-		{"principal_accompanied", r.principal}, {"materials_requested", r.materials},
-		{"comprehensive_material", r.compMaterial}, {"sampled_units", r.sampled},
-		{"total_units", r.total}, {"deployment_doc_id", r.deploymentDocID}, {"topic", r.topic},
-		{"accountability_demanded", r.accountability}, {"title", r.title},
-		{"duration_minutes", r.duration}, {"attendees", r.attendees}, {"format", r.format},
-		{"scale", r.scale}, {"cascade_required", r.cascade}, {"doc_number", r.docNumber},
-		{"doc_type", r.docType}, {"pages", r.pages}, {"requires_supporting_docs", r.supporting},
-		{"requires_upward_report", r.upward}, {"veto_items", r.vetoItems}, {"pledges", r.pledges},
-		{"form_id", r.formID}, {"fields", r.fields}, {"duplicate_fields", r.dupFields},
-		{"estimated_minutes", r.estMin}, {"frequency", r.freq}, {"via_platform", r.viaPlatform},
-		{"approved_survey", r.approvedSurvey}, {"kafka_topic", r.kafkaTopic},
-		{"kafka_partition", r.kafkaPartition}, {"kafka_offset", r.kafkaOffset},
-		{"ingest_seq", seqs}, {"ingested_at", ingested},
-	}
-}
-
 // InsertEvents writes the events of parts to the events table in one
-// INSERT, one block per part, stamped with ingest sequence seq (the
-// transformer's watermark).
+// INSERT, one Native block per part, stamped with ingest sequence seq (the
+// transformer's watermark). The rows go over the HTTP interface as the
+// Native bytes EventRows holds (nativeinsert.go).
 func (db *DB) InsertEvents(ctx context.Context, parts []*EventRows, seq uint64) error {
-	now := time.Now()
-	var blocks [][]column
-	for _, p := range parts {
-		if p.n > 0 {
-			blocks = append(blocks, p.columns(seq, now))
-		}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("clickhouse: insert into events: %w", err)
 	}
-	if len(blocks) == 0 {
+	n := 0
+	for _, p := range parts {
+		n += p.n
+	}
+	if n == 0 {
 		return nil
 	}
-	return db.insertBlocks(ctx, "events", blocks)
+	s, err := db.eventSchema(ctx)
+	if err != nil {
+		return err
+	}
+	body, size, err := s.nativeBody(parts, seq, time.Now())
+	if err != nil {
+		return err
+	}
+	names := make([]string, nEventColumns)
+	for i, c := range wireColumns {
+		names[i] = quoteIdent(c.name)
+	}
+	err = db.http.insertNative(ctx, "events", names, body, size)
+	if err != nil && !Transient(err) {
+		db.schema.Store(nil) // the table may have changed: read its types again next time
+	}
+	return err
 }
 
 // insertBlockRows is the size of the blocks an insert is sent in: one
@@ -261,37 +113,6 @@ func (db *DB) insertBlocks(ctx context.Context, table string, blocks [][]column)
 		return fmt.Errorf("clickhouse: insert into %s: %w", table, err)
 	}
 	return nil
-}
-
-// NewEventRows returns EventRows with room for n events, so that appending
-// does not copy the columns as they grow.
-func NewEventRows(n int) *EventRows {
-	str := func() []string { return make([]string, 0, n) }
-	u8 := func() []uint8 { return make([]uint8, 0, n) }
-	u32 := func() []uint32 { return make([]uint32, 0, n) }
-	ts := func() []time.Time { return make([]time.Time, 0, n) }
-	return &EventRows{
-		eventID: str(), provinceCode: str(), countyCode: str(), unitCode: str(), bearingUnit: str(),
-		kind: str(), targetLevel: str(), issuerCode: str(), issuerName: str(), issuerLevel: str(),
-		issuerKind: str(), source: str(), revision: u32(), version: make([]uint64, 0, n),
-		occurredAt: ts(), endAt: ts(), category: str(), planCode: str(), inspectionCode: str(),
-		mode: str(), deploymentDocID: str(), topic: str(), title: str(), format: str(), scale: str(),
-		docNumber: str(), docType: str(), formID: str(), freq: str(), approved: u8(), onSite: u8(),
-		principal: u8(), compMaterial: u8(), accountability: u8(), cascade: u8(), supporting: u8(),
-		upward: u8(), viaPlatform: u8(), approvedSurvey: u8(), teamSize: u32(), accompanying: u32(),
-		materials: u32(), sampled: u32(), total: u32(), duration: u32(), attendees: u32(), pages: u32(),
-		pledges: u32(), fields: u32(), dupFields: u32(), estMin: u32(), vetoItems: make([][]string, 0, n),
-		kafkaTopic: str(), kafkaPartition: make([]int32, 0, n), kafkaOffset: make([]int64, 0, n),
-	}
-}
-
-// KindCounts counts the events held by kind.
-func (r *EventRows) KindCounts() map[bw.Kind]int {
-	out := map[bw.Kind]int{}
-	for _, k := range r.kind {
-		out[bw.Kind(k)]++
-	}
-	return out
 }
 
 // transientCodes are server exceptions that go away by themselves: a busy

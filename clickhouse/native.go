@@ -62,8 +62,7 @@ func (h httpEndpoint) post(ctx context.Context, query, format string) (*http.Res
 	}
 	if resp.StatusCode != http.StatusOK {
 		defer resp.Body.Close()
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return nil, fmt.Errorf("HTTP interface %s: %s: %s", h.url, resp.Status, strings.TrimSpace(string(msg)))
+		return nil, h.responseError(resp)
 	}
 	return resp, nil
 }
