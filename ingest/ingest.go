@@ -67,7 +67,14 @@ type Config struct {
 	// unreachable before Run gives up (0: default 3 minutes). Without
 	// UntilIdle outages are ridden out for ever.
 	MaxOutage time.Duration
-	Lag       func(ctx context.Context) (int64, error)
+	// MinPartRows and MaxHold shape the inserts while ingest catches up
+	// (months.go): in a batch closed by size, the events of a month with
+	// fewer than MinPartRows rows (default 16384, at most a quarter of
+	// BatchSize) are held back for later batches, for at most MaxHold
+	// (default 30 s). Negative MinPartRows writes every batch whole.
+	MinPartRows int
+	MaxHold     time.Duration
+	Lag         func(ctx context.Context) (int64, error)
 	// Health tracks the services' reachability (nil: a new one). Pass the
 	// same Health as the consumer's OnConnect callback.
 	Health *Health
@@ -88,7 +95,10 @@ type Stats struct {
 	DeadLetters int
 	ByReason    map[string]int
 	Batches     int
-	Elapsed     time.Duration
+	// PeakHeld is the most events held back at once for later batches
+	// (months.go).
+	PeakHeld int
+	Elapsed  time.Duration
 	// FirstFetch and LastFlush bound the time spent moving messages, which
 	// excludes joining the group and waiting idle at the end.
 	FirstFetch, LastFlush time.Time
@@ -127,6 +137,12 @@ type Ingester struct {
 
 	inflight atomic.Int64  // bytes fetched and not yet released
 	freed    chan struct{} // signalled when a batch releases its bytes
+
+	planMu  sync.Mutex              // the writers' plans, one at a time:
+	pool    pool                    // months held back for later batches
+	fetched map[int32]kafka.Message // per Kafka partition, the last message of the batches planned
+	planned map[int32]int64         // per Kafka partition, the last offset a plan committed
+	pooled  atomic.Int64            // events in the pool (read by the fetch loop)
 }
 
 // Defaults of Config.
@@ -171,11 +187,21 @@ func New(cfg Config, src Source, store Store) *Ingester {
 	if cfg.MaxOutage <= 0 {
 		cfg.MaxOutage = DefaultMaxOutage
 	}
+	if cfg.MinPartRows == 0 {
+		cfg.MinPartRows = DefaultMinPartRows
+	}
+	if cfg.MaxHold <= 0 {
+		cfg.MaxHold = DefaultMaxHold
+	}
+	if cfg.Location == nil {
+		cfg.Location = bw.Location()
+	}
 	if cfg.Health == nil {
 		cfg.Health = NewHealth(cfg.Log, cfg.Registerer)
 	}
 	return &Ingester{cfg: cfg, src: src, store: store, health: cfg.Health, metrics: newMetrics(cfg.Registerer),
-		freed: make(chan struct{}, 1), stats: Stats{ByKind: map[bw.Kind]int{}, ByReason: map[string]int{}}}
+		freed: make(chan struct{}, 1), stats: Stats{ByKind: map[bw.Kind]int{}, ByReason: map[string]int{}},
+		fetched: map[int32]kafka.Message{}, planned: map[int32]int64{}}
 }
 
 // SoftMemoryLimit is the Go runtime memory limit (debug.SetMemoryLimit)
@@ -217,15 +243,26 @@ func copyMap[K comparable](m map[K]int) map[K]int {
 type batch struct {
 	pending []kafka.Message         // fetched, not yet handed to decoding
 	n       int                     // messages in the batch
-	bytes   int64                   // their cost against the memory budget
+	bytes   atomic.Int64            // their cost against the memory budget (raw until decoded, then columns)
 	last    map[int32]kafka.Message // per partition, the last message (without key and value)
 	chunks  []chan decoded          // one per chunk of messages, in order
 	done    chan struct{}           // closed once committed (for idle checks)
 
+	// flushAll writes the pool and every month of the batch (closed by
+	// time, or ingest idle or stopping) instead of holding small months.
+	flushAll bool
+	opened   time.Time // when its first message was fetched
+
 	written chan error // the outcome of writing
 	started time.Time
-	parts   []*clickhouse.EventRows
+	months  []*monthRows    // the batch's events by month
+	write   []*monthRows    // the events written with the batch (pooled ones included)
+	commit  []kafka.Message // per Kafka partition, the last message to commit
 	dead    []bw.DeadLetter
+}
+
+func newBatch() *batch {
+	return &batch{last: map[int32]kafka.Message{}, done: make(chan struct{})}
 }
 
 // Run consumes until ctx ends, a permanent error occurs, or (with
@@ -306,7 +343,11 @@ func (in *Ingester) fetchLoop(ctx context.Context, flushes chan<- *batch) error 
 	}
 	for {
 		if in.inflight.Load() >= in.cfg.MemoryBudget {
-			send() // the budget is full: write what we hold, then wait for room
+			// The budget is full. While the previous batch is being written
+			// its release makes room; otherwise write what we hold.
+			if last == nil || isDone(last) {
+				send()
+			}
 			if err := in.waitForRoom(ctx); err != nil {
 				return err
 			}
@@ -322,7 +363,8 @@ func (in *Ingester) fetchLoop(ctx context.Context, flushes chan<- *batch) error 
 			if cur == nil {
 				in.markFirstFetch()
 				deadline = time.Now().Add(in.cfg.FlushInterval)
-				cur = &batch{last: map[int32]kafka.Message{}, done: make(chan struct{})}
+				cur = newBatch()
+				cur.opened = time.Now()
 			}
 			cost := messageCost(&m)
 			cur.add(m, cost)
@@ -330,11 +372,28 @@ func (in *Ingester) fetchLoop(ctx context.Context, flushes chan<- *batch) error 
 			if len(cur.pending) >= chunkSize {
 				in.decodeChunk(cur, sem)
 			}
-			if cur.n >= in.cfg.BatchSize || cur.bytes >= in.cfg.BatchBytes || time.Now().After(deadline) {
+			switch {
+			case cur.n >= in.cfg.BatchSize || cur.bytes.Load() >= in.cfg.BatchBytes:
+				send()
+			case !time.Now().After(deadline):
+			case in.catchingUp(cur):
+				deadline = time.Now().Add(in.cfg.FlushInterval) // a backlog: fill the batch
+			default:
+				cur.flushAll = true // live traffic: write it all now
 				send()
 			}
 		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
 			idle := cur == nil
+			if !idle && in.catchingUp(cur) {
+				deadline = time.Now().Add(in.cfg.FlushInterval)
+				continue
+			}
+			if idle && in.pooled.Load() > 0 { // nothing new: write what the pool holds
+				cur = newBatch()
+			}
+			if cur != nil {
+				cur.flushAll = true
+			}
 			send()
 			if !in.cfg.UntilIdle {
 				continue
@@ -346,10 +405,35 @@ func (in *Ingester) fetchLoop(ctx context.Context, flushes chan<- *batch) error 
 				return nil
 			}
 		default:
+			if cur != nil {
+				cur.flushAll = true
+			}
 			send() // decoded or not, what was fetched is written before Run returns
 			return err
 		}
 	}
+}
+
+func isDone(b *batch) bool {
+	select {
+	case <-b.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// maxBacklogBatch is how many flush intervals a batch may stay open while
+// ingest catches up on a backlog (the batch then closes by size, not time).
+const maxBacklogBatch = 10
+
+// catchingUp reports whether the open batch b is part of a backlog: the
+// partitions it read from hold at least MinPartRows more messages, and b
+// was opened less than maxBacklogBatch flush intervals ago. Such a batch
+// is closed by size, and its small months are held back (months.go).
+func (in *Ingester) catchingUp(b *batch) bool {
+	return in.cfg.MinPartRows > 0 && in.cfg.Writers == 1 && b.lag() >= int64(in.minPartRows()) &&
+		time.Since(b.opened) < maxBacklogBatch*in.cfg.FlushInterval
 }
 
 // waitForRoom blocks until a batch releases its bytes or ctx ends.
@@ -368,8 +452,8 @@ func (in *Ingester) waitForRoom(ctx context.Context) error {
 
 // release returns a finished batch's bytes to the budget.
 func (in *Ingester) release(b *batch) {
-	in.metrics.inflight.Set(float64(in.inflight.Add(-b.bytes)))
-	b.parts, b.dead = nil, nil
+	in.metrics.inflight.Set(float64(in.inflight.Add(-b.bytes.Load())))
+	b.months, b.write, b.dead = nil, nil, nil
 	select {
 	case in.freed <- struct{}{}:
 	default:
@@ -414,14 +498,18 @@ func (in *Ingester) caughtUp(ctx context.Context, last *batch) bool {
 // was written.
 func (in *Ingester) write(ctx context.Context, b *batch) error {
 	b.started = time.Now()
-	b.parts, b.dead = collect(b)
+	b.months, b.dead = collect(b)
+	in.plan(b)
+	parts := eventRows(b.write)
 	seq := in.nextSeq()
 	err := in.retry(ctx, ServiceClickHouse, func() error {
 		t0 := time.Now()
-		err := in.store.InsertEvents(ctx, b.parts, seq)
+		err := in.store.InsertEvents(ctx, parts, seq)
+		t1 := time.Now()
 		if err == nil {
 			err = in.store.InsertDeadLetters(ctx, b.dead)
 		}
+		in.cfg.Log.Debug("inserted", "events", t1.Sub(t0), "dead_letters", time.Since(t1))
 		if err == nil {
 			in.metrics.insert.Observe(time.Since(t0).Seconds())
 		} else if !clickhouse.Transient(err) {
@@ -434,6 +522,58 @@ func (in *Ingester) write(ctx context.Context, b *batch) error {
 	}
 	return nil
 }
+
+// plan decides what a batch writes — its months and the pool's, less the
+// months held back (months.go) — and which offsets it commits: for each
+// Kafka partition, the last message planned so far, but never one at or
+// past a held event. Several writers at once write every batch whole.
+func (in *Ingester) plan(b *batch) {
+	in.planMu.Lock()
+	defer in.planMu.Unlock()
+	if in.cfg.Writers > 1 || in.cfg.MinPartRows < 0 {
+		b.write, b.commit = b.months, b.lastPerPartition()
+		return
+	}
+	flushAll := b.flushAll || in.pool.bytes > in.cfg.BatchBytes/2 || int(in.pooled.Load()) > in.cfg.BatchSize
+	b.write = in.pool.plan(b.months, flushAll, in.minPartRows(), in.cfg.MaxHold, time.Now())
+	for _, mr := range b.write { // rows held earlier are released with this batch
+		if mr.pooled {
+			b.bytes.Add(mr.rows.Bytes())
+		}
+	}
+	for _, mr := range in.pool.months { // rows held now are released with a later one
+		if !mr.pooled {
+			mr.pooled = true
+			b.bytes.Add(-mr.rows.Bytes())
+		}
+	}
+	held := events(in.pool.months)
+	in.pooled.Store(int64(held))
+	in.mu.Lock()
+	in.stats.PeakHeld = max(in.stats.PeakHeld, held)
+	in.mu.Unlock()
+	for p, m := range b.last {
+		if f, ok := in.fetched[p]; !ok || m.Offset > f.Offset {
+			in.fetched[p] = m
+		}
+	}
+	first := in.pool.held()
+	b.commit = nil
+	for p, m := range in.fetched {
+		if h, ok := first[p]; ok && h-1 < m.Offset {
+			m.Offset = h - 1
+		}
+		if last, ok := in.planned[p]; m.Offset < 0 || (ok && m.Offset <= last) {
+			continue
+		}
+		in.planned[p] = m.Offset
+		b.commit = append(b.commit, m)
+	}
+}
+
+// minPartRows is the rows a month needs to be written: MinPartRows, but at
+// most a quarter of a batch, so that small batches stay small.
+func (in *Ingester) minPartRows() int { return max(1, min(in.cfg.MinPartRows, in.cfg.BatchSize/4)) }
 
 // retry runs f until it succeeds, fails permanently (f wraps such errors
 // with backoff.Permanent), ctx ends, or (with UntilIdle) service has been
@@ -454,7 +594,10 @@ func (in *Ingester) finish(ctx context.Context, b *batch) error {
 	err := in.retry(ctx, ServiceKafka, func() error {
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
-		err := in.src.Commit(cctx, b.lastPerPartition())
+		if len(b.commit) == 0 {
+			return nil
+		}
+		err := in.src.Commit(cctx, b.commit)
 		if err != nil && (kafka.Rebalanced(err) || errors.Is(err, kafka.ErrPermanent)) {
 			return backoff.Permanent(err)
 		}
@@ -467,11 +610,8 @@ func (in *Ingester) finish(ctx context.Context, b *batch) error {
 	default:
 		return err
 	}
-	events := 0
-	for _, p := range b.parts {
-		events += p.Len()
-	}
-	in.record(b.parts, b.dead, b.n)
+	events := events(b.write)
+	in.record(b.write, b.dead, b.n)
 	lag := b.lag()
 	in.metrics.lag.Set(float64(lag))
 	if err := in.store.LogIngestBatch(ctx, clickhouse.IngestBatch{
@@ -481,7 +621,7 @@ func (in *Ingester) finish(ctx context.Context, b *batch) error {
 		in.cfg.Log.Debug("could not log ingest batch", "err", err)
 	}
 	in.cfg.Log.Debug("flushed", "messages", b.n, "events", events, "dead_letters", len(b.dead),
-		"bytes", b.bytes, "took", time.Since(b.started))
+		"bytes", b.bytes.Load(), "took", time.Since(b.started))
 	return nil
 }
 
@@ -504,16 +644,16 @@ func (in *Ingester) markFirstFetch() {
 	}
 }
 
-func (in *Ingester) record(parts []*clickhouse.EventRows, dls []bw.DeadLetter, messages int) {
+func (in *Ingester) record(written []*monthRows, dls []bw.DeadLetter, messages int) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.stats.LastFlush = time.Now()
 	in.stats.Messages += messages
 	in.stats.Batches++
 	in.metrics.messages.Add(float64(messages))
-	for _, p := range parts {
-		in.stats.Events += p.Len()
-		for k, n := range p.KindCounts() {
+	for _, mr := range written {
+		in.stats.Events += mr.rows.Len()
+		for k, n := range mr.rows.KindCounts() {
 			in.stats.ByKind[k] += n
 			in.metrics.events.WithLabelValues(string(k)).Add(float64(n))
 		}
@@ -525,18 +665,33 @@ func (in *Ingester) record(parts []*clickhouse.EventRows, dls []bw.DeadLetter, m
 	}
 }
 
-// perMessageCost is what a message costs against the memory budget beyond
-// its size: its decoded columns (string headers of ~40 columns, numbers)
-// and its bookkeeping until the batch is committed.
-const perMessageCost = 1024
+// perMessageCost is what a fetched message costs against the memory budget
+// beyond its value: the message's own record (topic, key, headers,
+// coordinates) until it is decoded. Once its chunk is decoded, a valid
+// message costs only its share of the chunk's columns (EventRows.Bytes,
+// ≈ 300 bytes an event), a dead letter its raw bytes (adjust).
+const perMessageCost = 256
 
-func messageCost(m *kafka.Message) int64 { return int64(len(m.Value)) + perMessageCost }
+func messageCost(m *kafka.Message) int64 { return int64(len(m.Value)+len(m.Key)) + perMessageCost }
+
+// adjust replaces, against the budget, the fetched cost of a decoded
+// chunk's valid messages with the memory of its columns.
+func (in *Ingester) adjust(b *batch, delta int64) {
+	b.bytes.Add(delta)
+	in.metrics.inflight.Set(float64(in.inflight.Add(delta)))
+	if delta < 0 {
+		select {
+		case in.freed <- struct{}{}:
+		default:
+		}
+	}
+}
 
 // add appends m to the batch.
 func (b *batch) add(m kafka.Message, cost int64) {
 	b.pending = append(b.pending, m)
 	b.n++
-	b.bytes += cost
+	b.bytes.Add(cost)
 	if l, ok := b.last[m.Partition]; !ok || m.Offset > l.Offset {
 		m.Key, m.Value = nil, nil
 		b.last[m.Partition] = m

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -111,21 +112,46 @@ func (p *proxy) restore(t *testing.T) {
 	p.serve(ln)
 }
 
-// proxiedDB opens the test database through a proxy.
-func proxiedDB(t *testing.T, dsn string) (*clickhouse.DB, *proxy) {
+// proxiedDB opens the test database through proxies of its native and
+// HTTP ports (events go over HTTP, the rest over the native protocol).
+func proxiedDB(t *testing.T, dsn string) (*clickhouse.DB, proxies) {
 	t.Helper()
+	d, err := clickhouse.ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := startProxy(t, u.Host)
-	u.Host = p.addr
+	native := startProxy(t, u.Host)
+	web := startProxy(t, net.JoinHostPort(d.Host(), strconv.Itoa(d.HTTPPort())))
+	u.Host = native.addr
+	q := u.Query()
+	_, port, _ := net.SplitHostPort(web.addr)
+	q.Set("http_port", port)
+	u.RawQuery = q.Encode()
 	db, err := clickhouse.Open(context.Background(), u.String(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return db, p
+	return db, proxies{native, web}
+}
+
+// proxies are cut and restored together.
+type proxies []*proxy
+
+func (ps proxies) cut() {
+	for _, p := range ps {
+		p.cut()
+	}
+}
+
+func (ps proxies) restore(t *testing.T) {
+	for _, p := range ps {
+		p.restore(t)
+	}
 }
 
 // waitFor polls cond every 20 ms until it holds or a minute passed.
