@@ -2,6 +2,7 @@ package clickhouse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -255,9 +256,27 @@ func (s *StoredResults) Len() (indicators, ruleResults int) {
 // WriteResults writes the results of the province-year of s that differ
 // from s, as InsertIndicators and ReplaceRuleResults do against the stored
 // rows, and on success updates s to what the tables now hold. Indicators
-// of another year than s's are compared with the stored rows.
+// of another year than s's are compared with the stored rows. The
+// indicators and the rule results are written side by side.
 func (db *DB) WriteResults(ctx context.Context, s *StoredResults, inds []bw.Indicator, counties []string,
 	vs []bw.Violation, issuerNames map[string]string) error {
+	indErr := make(chan error, 1)
+	go func() { indErr <- db.writeIndicators(ctx, s, inds) }()
+	var next []lastResult
+	var err error
+	if s.results != nil {
+		next, err = db.replaceRuleResults(ctx, s.province, s.year, s.results, counties, vs, issuerNames)
+	} else {
+		next, err = db.mergeRuleResults(ctx, s.province, s.year, s.last, counties, vs, issuerNames)
+	}
+	if err == nil {
+		s.results, s.last = nil, next
+	}
+	return errors.Join(<-indErr, err)
+}
+
+// writeIndicators is the indicators' part of WriteResults.
+func (db *DB) writeIndicators(ctx context.Context, s *StoredResults, inds []bw.Indicator) error {
 	var changed, other []bw.Indicator
 	for _, in := range inds {
 		if in.Month.Year() != s.year {
@@ -282,16 +301,5 @@ func (db *DB) WriteResults(ctx context.Context, s *StoredResults, inds []bw.Indi
 		s.indicators[indicatorKey{strings.Clone(in.CountyCode), civilDay(in.Month), strings.Clone(in.ID)}] =
 			[2]uint64{storedValue(in.Value), storedValue(in.YTD)}
 	}
-	var next []lastResult
-	var err error
-	if s.results != nil {
-		next, err = db.replaceRuleResults(ctx, s.province, s.year, s.results, counties, vs, issuerNames)
-	} else {
-		next, err = db.mergeRuleResults(ctx, s.province, s.year, s.last, counties, vs, issuerNames)
-	}
-	if err != nil {
-		return err
-	}
-	s.results, s.last = nil, next
 	return nil
 }
