@@ -29,7 +29,7 @@ type EventDelta struct {
 // touchedFilter selects the rows of the events delivered with an ingest
 // sequence above after (any province-year).
 func touchedFilter(after uint64) string {
-	return "event_id IN (SELECT event_id FROM events WHERE ingest_seq > " + strconv.FormatUint(after, 10) + ")"
+	return "event_id IN (SELECT event_id FROM events PREWHERE ingest_seq > " + strconv.FormatUint(after, 10) + ")"
 }
 
 // ReadEventsSince reads the change to the deduplicated events of a
@@ -41,7 +41,7 @@ func touchedFilter(after uint64) string {
 func (db *DB) ReadEventsSince(ctx context.Context, province string, year int, after uint64) (*EventDelta, error) {
 	touched := touchedFilter(after)
 	winners := map[string]winner{}
-	q := `SELECT event_id, max(version) FROM events WHERE ` + touched + ` GROUP BY event_id HAVING count() > 1`
+	q := `SELECT event_id, max(version) FROM events PREWHERE ` + touched + ` GROUP BY event_id HAVING count() > 1`
 	err := db.http.queryNative(ctx, q, func(res proto.Results) error {
 		ids, ok1 := res[0].Data.(*proto.ColStr)
 		vs, ok2 := res[1].Data.(*proto.ColUInt64)
