@@ -131,25 +131,86 @@ var wireColumns = [nEventColumns]eventColumn{
 // EventRows accumulates events column by column for one batch insert into
 // the events table, each column in ClickHouse's Native serialization. The
 // zero value is ready to use.
+//
+// Each column is a buffer and a count of the bytes used: appending writes
+// into the buffer and moves the count, and stores a pointer only when the
+// buffer grows — a slice header stored per value costs a write barrier
+// whenever the collector runs, which is often in a process held to a
+// memory budget.
 type EventRows struct {
 	n     int
-	data  [nEventColumns][]byte
-	veto  []uint64 // Array(String) offsets of veto_items: cumulative value counts
+	buf   [nBuffers][]byte // len(buf[i]) is its capacity
+	used  [nBuffers]int
 	nveto uint64
 	kinds [5]int // events by kind (index: the Enum8 code of kind)
+}
+
+// The buffers: one per column, and the Array(String) offsets of
+// veto_items (cumulative value counts, UInt64).
+const (
+	bVetoOffsets = nEventColumns
+	nBuffers     = nEventColumns + 1
+)
+
+// col is the bytes of buffer i.
+func (r *EventRows) col(i int) []byte { return r.buf[i][:r.used[i]] }
+
+// room returns the next k bytes of buffer i, growing it when needed.
+func (r *EventRows) room(i, k int) []byte {
+	u := r.used[i]
+	if u+k > len(r.buf[i]) {
+		grown := make([]byte, max(2*len(r.buf[i]), u+k, 256))
+		copy(grown, r.buf[i][:u])
+		r.buf[i] = grown
+	}
+	r.used[i] = u + k
+	return r.buf[i][u : u+k : u+k]
 }
 
 // NewEventRows returns EventRows with room for about n events, so that
 // appending rarely copies a column as it grows.
 func NewEventRows(n int) *EventRows {
-	r := &EventRows{veto: make([]uint64, 0, n)}
+	r := &EventRows{}
 	for i, c := range wireColumns {
 		if w := c.kind.width(); w > 0 {
-			r.data[i] = make([]byte, 0, n*w)
+			r.buf[i] = make([]byte, n*w)
 		}
 	}
 	for _, i := range []int{cEventID, cCountyCode, cUnitCode, cBearingUnit, cIssuerCode, cIssuerName, cTitle} {
-		r.data[i] = make([]byte, 0, n*24)
+		r.buf[i] = make([]byte, n*24)
+	}
+	r.buf[bVetoOffsets] = make([]byte, n*8)
+	return r
+}
+
+// RowSizes are the bytes an event took in each column of some decoded
+// rows: NewEventRowsSized sizes new rows by them, so that their columns
+// rarely grow (a copy each time) while a chunk is decoded.
+type RowSizes struct {
+	perRow [nBuffers]float64
+}
+
+// RowSizes measures the rows' bytes per event by column.
+func (r *EventRows) RowSizes() RowSizes {
+	var s RowSizes
+	if r.n == 0 {
+		return s
+	}
+	for i, u := range r.used {
+		s.perRow[i] = float64(u) / float64(r.n)
+	}
+	return s
+}
+
+// NewEventRowsSized returns EventRows with room for n events of sizes s
+// (and 10 % more); zero sizes are NewEventRows(n).
+func NewEventRowsSized(n int, s RowSizes) *EventRows {
+	if s == (RowSizes{}) {
+		return NewEventRows(n)
+	}
+	r := &EventRows{}
+	for i, per := range s.perRow {
+		r.buf[i] = make([]byte, int(per*float64(n)*1.1)+64)
 	}
 	return r
 }
@@ -167,14 +228,24 @@ func (k wireKind) width() int {
 	return 0
 }
 
+// Compact drops the spare room of the buffers, so that held rows cost
+// what they hold.
+func (r *EventRows) Compact() {
+	for i, b := range r.buf {
+		if u := r.used[i]; len(b)-u > u/16+64 {
+			r.buf[i] = append([]byte(nil), b[:u]...)
+		}
+	}
+}
+
 // Len is the number of events held.
 func (r *EventRows) Len() int { return r.n }
 
-// Bytes is the memory the rows hold (their columns' capacity).
+// Bytes is the memory the rows hold (their buffers).
 func (r *EventRows) Bytes() int64 {
-	n := int64(cap(r.veto)) * 8
-	for _, d := range r.data {
-		n += int64(cap(d))
+	var n int64
+	for _, b := range r.buf {
+		n += int64(len(b))
 	}
 	return n
 }
@@ -193,7 +264,11 @@ func (r *EventRows) KindCounts() map[bw.Kind]int {
 var kindOfCode = [5]bw.Kind{"", bw.KindInspection, bw.KindMeeting, bw.KindDocument, bw.KindDataReport}
 
 func (r *EventRows) str(i int, s string) {
-	r.data[i] = append(binary.AppendUvarint(r.data[i], uint64(len(s))), s...)
+	var head [binary.MaxVarintLen64]byte
+	h := binary.PutUvarint(head[:], uint64(len(s)))
+	b := r.room(i, h+len(s))
+	copy(b, head[:h])
+	copy(b[h:], s)
 }
 
 func (r *EventRows) u8(i int, b bool) {
@@ -201,12 +276,12 @@ func (r *EventRows) u8(i int, b bool) {
 	if b {
 		v = 1
 	}
-	r.data[i] = append(r.data[i], v)
+	r.room(i, 1)[0] = v
 }
 
-func (r *EventRows) u32(i int, v uint32) { r.data[i] = binary.LittleEndian.AppendUint32(r.data[i], v) }
+func (r *EventRows) u32(i int, v uint32) { binary.LittleEndian.PutUint32(r.room(i, 4), v) }
 
-func (r *EventRows) u64(i int, v uint64) { r.data[i] = binary.LittleEndian.AppendUint64(r.data[i], v) }
+func (r *EventRows) u64(i int, v uint64) { binary.LittleEndian.PutUint64(r.room(i, 8), v) }
 
 // datetime appends t as DateTime; the zero time is the epoch.
 func (r *EventRows) datetime(i int, t time.Time) {
@@ -244,7 +319,7 @@ func (r *EventRows) Append(ev *bw.Event, version uint64, d Delivery) {
 	r.appendDocument(&ev.Document)
 	r.appendDataReport(&ev.DataReport)
 	r.str(cKafkaTopic, d.Topic)
-	r.data[cKafkaPartition] = binary.LittleEndian.AppendUint32(r.data[cKafkaPartition], uint32(d.Partition))
+	r.u32(cKafkaPartition, uint32(d.Partition))
 	r.u64(cKafkaOffset, uint64(d.Offset))
 }
 
@@ -295,7 +370,7 @@ func (r *EventRows) appendDocument(d *bw.Document) {
 		r.str(cVetoItems, v)
 	}
 	r.nveto += uint64(len(d.VetoItems))
-	r.veto = append(r.veto, r.nveto)
+	r.u64(bVetoOffsets, r.nveto)
 	r.u32(cPledges, d.Pledges)
 }
 
@@ -329,7 +404,7 @@ func (r *EventRows) columns(seq uint64, now time.Time) []column {
 
 // goValues decodes column i into a Go slice.
 func (r *EventRows) goValues(i int, seq uint64, now time.Time) any {
-	d, le := r.data[i], binary.LittleEndian
+	d, le := r.col(i), binary.LittleEndian
 	switch wireColumns[i].kind {
 	case wireString, wireEnum:
 		return decodeStrings(d, r.n)
@@ -349,7 +424,7 @@ func (r *EventRows) goValues(i int, seq uint64, now time.Time) any {
 		all := decodeStrings(d, int(r.nveto))
 		out := make([][]string, r.n)
 		var lo uint64
-		for j, hi := range r.veto {
+		for j, hi := range fixedValues(r.col(bVetoOffsets), 8, le.Uint64) {
 			out[j] = all[lo:hi:hi]
 			lo = hi
 		}

@@ -175,19 +175,15 @@ func (s *eventSchema) columnData(p *EventRows, i int, seq uint64, now time.Time)
 	switch wireColumns[i].kind {
 	case wireEnum:
 		if s.enums[i] == nil { // not an Enum8 in the table: sent as the names
-			return [][]byte{p.data[i]}, nil
+			return [][]byte{p.col(i)}, nil
 		}
-		codes, err := encodeEnum(p.data[i], p.n, s.enums[i])
+		codes, err := encodeEnum(p.col(i), p.n, s.enums[i])
 		if err != nil {
 			return nil, fmt.Errorf("clickhouse: events column %s: %w", wireColumns[i].name, err)
 		}
 		return [][]byte{codes}, nil
 	case wireStrings:
-		offsets := make([]byte, 0, 8*len(p.veto))
-		for _, o := range p.veto {
-			offsets = binary.LittleEndian.AppendUint64(offsets, o)
-		}
-		return [][]byte{offsets, p.data[i]}, nil
+		return [][]byte{p.col(bVetoOffsets), p.col(i)}, nil
 	case wireSeq:
 		b := make([]byte, 0, 8*p.n)
 		for range p.n {
@@ -201,7 +197,7 @@ func (s *eventSchema) columnData(p *EventRows, i int, seq uint64, now time.Time)
 		}
 		return [][]byte{b}, nil
 	}
-	return [][]byte{p.data[i]}, nil
+	return [][]byte{p.col(i)}, nil
 }
 
 // encodeEnum turns n names in String serialization into Enum8 codes.
