@@ -42,7 +42,7 @@ func (in *Ingester) decodeChunk(b *batch, sem chan struct{}) {
 		defer func() { <-sem }()
 		dec := bw.NewDecoder(points, in.cfg.Location)
 		dec.Now = func() time.Time { return now }
-		months, dead := decodeRange(dec, msgs, now, limit)
+		months, dead := in.decodeRange(dec, msgs, now, limit)
 		in.adjust(b, decodedCost(months, msgs, dead))
 		out <- decoded{months, dead}
 	}()
@@ -60,8 +60,15 @@ func collect(b *batch) ([]*monthRows, []bw.DeadLetter) {
 	return months, dls
 }
 
-func decodeRange(dec *bw.Decoder, msgs []kafka.Message, now time.Time, limit int) ([]*monthRows, []bw.DeadLetter) {
+func (in *Ingester) decodeRange(dec *bw.Decoder, msgs []kafka.Message, now time.Time, limit int) ([]*monthRows, []bw.DeadLetter) {
 	g := byMonth{loc: dec.Location, n: len(msgs), now: time.Now()}
+	if s := in.sizes.Load(); s != nil {
+		g.sizes = *s
+	}
+	defer func() {
+		s := g.rowSizes()
+		in.sizes.Store(&s)
+	}()
 	var dls []bw.DeadLetter
 	var ev bw.Event
 	for i := range msgs {
@@ -79,6 +86,7 @@ func decodeRange(dec *bw.Decoder, msgs []kafka.Message, now time.Time, limit int
 		}
 		g.add(&ev, bw.Version(ev.Revision, m.Value), m)
 	}
+	compact(g.months)
 	return g.months, dls
 }
 

@@ -49,11 +49,12 @@ type Config struct {
 	BatchSize     int           // messages per batch at most
 	FlushInterval time.Duration // a batch is flushed this long after its first message
 	Workers       int           // decoding goroutines
-	Writers       int           // batches written to ClickHouse at once (1: a 2-core box is CPU-bound)
+	Writers       int           // batches written to ClickHouse at once (default 2: the server inserts one batch on a core)
 	// MemoryBudget bounds the bytes of messages fetched but not yet written
-	// and committed: fetching pauses while it is reached. A batch closes
-	// once it holds BatchBytes (default half the budget: one batch fills
-	// while the previous one is written).
+	// and committed (raw until decoded, then their columns): fetching
+	// pauses while it is reached. A batch closes once it holds BatchBytes
+	// (default a third of the budget: one batch fills while two are
+	// written).
 	MemoryBudget int64
 	BatchBytes   int64
 	// MaxMessageBytes is the largest message decoded; a larger one is
@@ -143,6 +144,8 @@ type Ingester struct {
 	fetched map[int32]kafka.Message // per Kafka partition, the last message of the batches planned
 	planned map[int32]int64         // per Kafka partition, the last offset a plan committed
 	pooled  atomic.Int64            // events in the pool (read by the fetch loop)
+
+	sizes atomic.Pointer[clickhouse.RowSizes] // of the last chunk decoded, to size the next
 }
 
 // Defaults of Config.
@@ -164,7 +167,7 @@ func New(cfg Config, src Source, store Store) *Ingester {
 		cfg.Workers = 2
 	}
 	if cfg.Writers <= 0 {
-		cfg.Writers = 1
+		cfg.Writers = 2
 	}
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 2 * time.Second
@@ -179,7 +182,7 @@ func New(cfg Config, src Source, store Store) *Ingester {
 		cfg.MemoryBudget = DefaultMemoryBudget
 	}
 	if cfg.BatchBytes <= 0 || cfg.BatchBytes > cfg.MemoryBudget {
-		cfg.BatchBytes = cfg.MemoryBudget / 2
+		cfg.BatchBytes = cfg.MemoryBudget / 3
 	}
 	if cfg.MaxMessageBytes <= 0 {
 		cfg.MaxMessageBytes = DefaultMaxMessageBytes
@@ -205,16 +208,15 @@ func New(cfg Config, src Source, store Store) *Ingester {
 }
 
 // SoftMemoryLimit is the Go runtime memory limit (debug.SetMemoryLimit)
-// that keeps an ingest process with this budget within its memory: twice
-// the budget (fetched messages and their decoded columns, the driver's copy
-// of the batch being written) and 96 MiB for the fetch buffers, clients and
-// runtime. The live heap stays well below it, so the collector does not
-// thrash; without it the heap may grow to twice the live data.
+// that keeps an ingest process with this budget within its memory: the
+// budget (fetched messages, then their decoded columns, which an insert
+// sends as they are) and 96 MiB for the fetch buffers, clients and
+// runtime. Without it the heap may grow to twice the live data.
 func SoftMemoryLimit(budget int64) int64 {
 	if budget <= 0 {
 		budget = DefaultMemoryBudget
 	}
-	return 2*budget + 96<<20
+	return budget + 96<<20
 }
 
 // Ready returns nil when ClickHouse and Kafka are reachable, or why not.
@@ -315,6 +317,9 @@ func (in *Ingester) startWrites(ctx context.Context, flushes <-chan *batch, orde
 	sem := make(chan struct{}, in.cfg.Writers)
 	for b := range flushes {
 		b.written = make(chan error, 1)
+		b.started = time.Now()
+		b.months, b.dead = collect(b)
+		in.plan(b) // in fetch order, before its write starts
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem }()
@@ -330,6 +335,8 @@ func (in *Ingester) fetchLoop(ctx context.Context, flushes chan<- *batch) error 
 	var deadline time.Time
 	var last *batch
 	sem := make(chan struct{}, in.cfg.Workers) // decoding goroutines at once
+	var fetchCtx deadlineCtx
+	defer fetchCtx.cancel()
 	send := func() {
 		if cur == nil {
 			return
@@ -353,11 +360,11 @@ func (in *Ingester) fetchLoop(ctx context.Context, flushes chan<- *batch) error 
 			}
 			continue
 		}
-		wait := in.cfg.IdleTimeout
+		until := time.Now().Add(in.cfg.IdleTimeout)
 		if cur != nil {
-			wait = min(wait, time.Until(deadline))
+			until = deadline
 		}
-		m, err := in.fetch(ctx, wait)
+		m, err := in.src.Fetch(fetchCtx.until(ctx, until))
 		switch {
 		case err == nil:
 			if cur == nil {
@@ -432,7 +439,7 @@ const maxBacklogBatch = 10
 // was opened less than maxBacklogBatch flush intervals ago. Such a batch
 // is closed by size, and its small months are held back (months.go).
 func (in *Ingester) catchingUp(b *batch) bool {
-	return in.cfg.MinPartRows > 0 && in.cfg.Writers == 1 && b.lag() >= int64(in.minPartRows()) &&
+	return in.cfg.MinPartRows > 0 && b.lag() >= int64(in.minPartRows()) &&
 		time.Since(b.opened) < maxBacklogBatch*in.cfg.FlushInterval
 }
 
@@ -460,10 +467,38 @@ func (in *Ingester) release(b *batch) {
 	}
 }
 
-func (in *Ingester) fetch(ctx context.Context, wait time.Duration) (kafka.Message, error) {
-	fctx, cancel := context.WithTimeout(ctx, max(wait, time.Millisecond))
-	defer cancel()
-	return in.src.Fetch(fctx)
+// deadlineCtx is a context with a deadline reused by the fetches of one
+// batch: a new context and timer per message cost about a tenth of the
+// ingest process's CPU.
+type deadlineCtx struct {
+	ctx      context.Context
+	stop     context.CancelFunc
+	deadline time.Time
+}
+
+// until returns a context of parent ending at t (at least a millisecond
+// from now), the same as before while t is unchanged and it has not ended.
+func (d *deadlineCtx) until(parent context.Context, t time.Time) context.Context {
+	if d.ctx != nil && t.Equal(d.deadline) && d.ctx.Err() == nil {
+		return d.ctx
+	}
+	d.cancel()
+	d.deadline = t
+	d.ctx, d.stop = context.WithDeadline(parent, later(t, time.Now().Add(time.Millisecond)))
+	return d.ctx
+}
+
+func (d *deadlineCtx) cancel() {
+	if d.stop != nil {
+		d.stop()
+	}
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // caughtUp waits for the last batch to be flushed and asks the broker
@@ -497,9 +532,6 @@ func (in *Ingester) caughtUp(ctx context.Context, last *batch) bool {
 // UntilIdle for at most MaxOutage. Nothing is committed unless everything
 // was written.
 func (in *Ingester) write(ctx context.Context, b *batch) error {
-	b.started = time.Now()
-	b.months, b.dead = collect(b)
-	in.plan(b)
 	parts := eventRows(b.write)
 	seq := in.nextSeq()
 	err := in.retry(ctx, ServiceClickHouse, func() error {
@@ -530,7 +562,7 @@ func (in *Ingester) write(ctx context.Context, b *batch) error {
 func (in *Ingester) plan(b *batch) {
 	in.planMu.Lock()
 	defer in.planMu.Unlock()
-	if in.cfg.Writers > 1 || in.cfg.MinPartRows < 0 {
+	if in.cfg.MinPartRows < 0 {
 		b.write, b.commit = b.months, b.lastPerPartition()
 		return
 	}

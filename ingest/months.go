@@ -49,7 +49,22 @@ type byMonth struct {
 	loc    *time.Location
 	n      int
 	now    time.Time
+	sizes  clickhouse.RowSizes // of an earlier chunk, to size the first month's columns
 	months []*monthRows
+}
+
+// sizes is the row sizes of the largest month.
+func (g *byMonth) rowSizes() clickhouse.RowSizes {
+	var big *monthRows
+	for _, mr := range g.months {
+		if big == nil || mr.rows.Len() > big.rows.Len() {
+			big = mr
+		}
+	}
+	if big == nil || big.rows.Len() < 1000 {
+		return g.sizes
+	}
+	return big.rows.RowSizes()
 }
 
 func (g *byMonth) add(ev *bw.Event, version uint64, m *kafka.Message) {
@@ -62,17 +77,24 @@ func (g *byMonth) add(ev *bw.Event, version uint64, m *kafka.Message) {
 		}
 	}
 	if mr == nil {
-		size := 256
+		rows := clickhouse.NewEventRows(256)
 		if len(g.months) == 0 {
-			size = g.n
+			rows = clickhouse.NewEventRowsSized(g.n, g.sizes)
 		}
-		mr = &monthRows{month: month, rows: clickhouse.NewEventRows(size), first: map[int32]int64{}, fetched: g.now}
+		mr = &monthRows{month: month, rows: rows, first: map[int32]int64{}, fetched: g.now}
 		g.months = append(g.months, mr)
 	}
 	if _, ok := mr.first[m.Partition]; !ok {
 		mr.first[m.Partition] = m.Offset
 	}
 	mr.rows.Append(ev, version, clickhouse.Delivery{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset})
+}
+
+// compact drops the spare capacity of the months' columns.
+func compact(months []*monthRows) {
+	for _, mr := range months {
+		mr.rows.Compact()
+	}
 }
 
 // pool holds the months written later. It is used by one writer at a time.

@@ -35,7 +35,7 @@ func childFlags(c *childOptions) {
 	flag.StringVar(&c.group, "child-group", "", "consumer group of the child (internal)")
 	flag.IntVar(&c.batch, "batch-size", 100000, "ingest batch size (messages)")
 	flag.IntVar(&c.workers, "workers", 2, "ingest decode workers")
-	flag.IntVar(&c.writers, "writers", 1, "ingest batches written at once")
+	flag.IntVar(&c.writers, "writers", 0, "ingest batches written at once (0: ingest's default)")
 	flag.IntVar(&c.budgetMiB, "memory-budget-mib", 0, "ingest memory budget in MiB (0: ingest's default)")
 	flag.IntVar(&c.maxMsgKB, "max-message-kib", 0, "ingest message size limit in KiB (0: ingest's default)")
 }
