@@ -90,7 +90,10 @@ func (j *Job) run(ctx context.Context) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !j.valid || w.from != j.saved || j.cfg.Full || j.cfg.maxCachedEvents() <= 0 {
+	// The pending count is left out: merges of duplicates may lower the
+	// count stored under the same watermark without anyone else running.
+	moved := w.from.watermark != j.saved.watermark || w.from.top != j.saved.top || w.from.requests != j.saved.requests
+	if !j.valid || moved || j.cfg.Full || j.cfg.maxCachedEvents() <= 0 {
 		j.drop() // another process ran, or the cache is off or not wanted
 	}
 	sum := &Summary{ByRule: map[string]int{}, Latest: map[string]LatestMonth{},
