@@ -5,7 +5,10 @@
 // (alert.Evaluate, Config.Alerts) and writes the results. Each
 // province-year is recomputed completely: year-to-date values depend on
 // earlier months, and recomputing is idempotent, so an incremental run and
-// a full one give the same values.
+// a full one give the same values. Run is stateless; a Job (transform
+// --follow) keeps the events and results of the province-years it computed
+// between runs, reads only the events delivered since and gives the same
+// results.
 package transform
 
 import (
