@@ -150,7 +150,7 @@ type Ingester struct {
 
 // Defaults of Config.
 const (
-	DefaultMemoryBudget    = 64 << 20
+	DefaultMemoryBudget    = 112 << 20
 	DefaultMaxMessageBytes = 256 << 10
 	DefaultMaxOutage       = 3 * time.Minute
 )
