@@ -146,9 +146,11 @@ func (j *Job) recompute(ctx context.Context, ref *bw.ReferenceData, py clickhous
 			return nil, nil, err
 		}
 		c = &cachedYear{ev: ev}
-		if c.stored, err = j.db.ReadStoredResults(ctx, py.Province, py.Year); err == nil {
-			err = c.compact() // the read's small blocks, before later runs pay for them
-		}
+		if j.fits(py, ev.Len()) {
+			if c.stored, err = j.db.ReadStoredResults(ctx, py.Province, py.Year); err == nil {
+				err = c.compact() // the read's small blocks, before later runs pay for them
+			}
+		} // else: written as Run writes, nothing prepared for keeping
 		if err != nil {
 			ev.Release()
 			return nil, nil, fmt.Errorf("transform %s/%d: %w", py.Province, py.Year, err)
@@ -175,11 +177,16 @@ func (j *Job) recompute(ctx context.Context, ref *bw.ReferenceData, py clickhous
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := j.db.WriteResults(ctx, c.stored, res.Indicators, res.Counties, vs, res.IssuerNames); err != nil {
+	if c.stored != nil {
+		err = j.db.WriteResults(ctx, c.stored, res.Indicators, res.Counties, vs, res.IssuerNames)
+	} else {
+		err = write(ctx, j.db, py.Province, py.Year, res, vs)
+	}
+	if err != nil {
 		return nil, nil, fmt.Errorf("transform %s/%d: %w", py.Province, py.Year, err)
 	}
 	n := c.ev.Len()
-	if keep = n+j.cachedExcept(py) <= j.cfg.maxCachedEvents(); keep {
+	if keep = c.stored != nil && j.fits(py, n); keep {
 		j.cache[py] = c
 	}
 	logf(j.cfg, "recomputed", "province", py.Province, "year", py.Year, "mode", mode, "events", n,
@@ -189,15 +196,15 @@ func (j *Job) recompute(ctx context.Context, ref *bw.ReferenceData, py clickhous
 	return res, vs, nil
 }
 
-// cachedExcept counts the kept events of the province-years other than py.
-func (j *Job) cachedExcept(py clickhouse.ProvinceYear) int {
-	n := 0
+// fits reports whether n events of py can be kept besides the kept events
+// of the other province-years.
+func (j *Job) fits(py clickhouse.ProvinceYear, n int) bool {
 	for k, c := range j.cache {
 		if k != py {
 			n += c.ev.Len()
 		}
 	}
-	return n
+	return n <= j.cfg.maxCachedEvents()
 }
 
 // compute is the rules, indicators and alerts steps of a recompute; it
