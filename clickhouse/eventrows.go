@@ -202,6 +202,15 @@ func (r *EventRows) RowSizes() RowSizes {
 	return s
 }
 
+// Total is the bytes of an event in all columns.
+func (s RowSizes) Total() float64 {
+	var t float64
+	for _, b := range s.perRow {
+		t += b
+	}
+	return t
+}
+
 // NewEventRowsSized returns EventRows with room for n events of sizes s
 // (and 10 % more); zero sizes are NewEventRows(n).
 func NewEventRowsSized(n int, s RowSizes) *EventRows {

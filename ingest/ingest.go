@@ -151,6 +151,7 @@ type Ingester struct {
 // Defaults of Config.
 const (
 	DefaultMemoryBudget    = 112 << 20
+	DefaultBatchSize       = 200000
 	DefaultMaxMessageBytes = 256 << 10
 	DefaultMaxOutage       = 3 * time.Minute
 )
@@ -158,7 +159,7 @@ const (
 // New returns an Ingester with cfg's zero values filled with defaults.
 func New(cfg Config, src Source, store Store) *Ingester {
 	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = 100000
+		cfg.BatchSize = DefaultBatchSize
 	}
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = time.Second
@@ -380,7 +381,7 @@ func (in *Ingester) fetchLoop(ctx context.Context, flushes chan<- *batch) error 
 				in.decodeChunk(cur, sem)
 			}
 			switch {
-			case cur.n >= in.cfg.BatchSize || cur.bytes.Load() >= in.cfg.BatchBytes:
+			case cur.n >= in.cfg.BatchSize || in.batchFull(cur):
 				send()
 			case !time.Now().After(deadline):
 			case in.catchingUp(cur):
@@ -419,6 +420,21 @@ func (in *Ingester) fetchLoop(ctx context.Context, flushes chan<- *batch) error 
 			return err
 		}
 	}
+}
+
+// batchFull reports whether b holds BatchBytes once decoded: its messages
+// at the bytes per event of the chunks decoded so far (the undecoded ones
+// still cost their raw size against the budget, which bounds memory). A
+// batch at twice BatchBytes of actual cost is full in any case.
+func (in *Ingester) batchFull(b *batch) bool {
+	cost := b.bytes.Load()
+	if s := in.sizes.Load(); s != nil {
+		if est := int64(float64(b.n) * s.Total()); est >= in.cfg.BatchBytes {
+			return true
+		}
+		return cost >= 2*in.cfg.BatchBytes
+	}
+	return cost >= in.cfg.BatchBytes
 }
 
 func isDone(b *batch) bool {
@@ -652,7 +668,7 @@ func (in *Ingester) finish(ctx context.Context, b *batch) error {
 	}); err != nil {
 		in.cfg.Log.Debug("could not log ingest batch", "err", err)
 	}
-	in.cfg.Log.Debug("flushed", "messages", b.n, "events", events, "dead_letters", len(b.dead),
+	in.cfg.Log.Debug("flushed", "messages", b.n, "events", events, "months", distinctMonths(b.write), "dead_letters", len(b.dead),
 		"bytes", b.bytes.Load(), "took", time.Since(b.started))
 	return nil
 }

@@ -156,3 +156,12 @@ func eventRows(months []*monthRows) []*clickhouse.EventRows {
 	}
 	return out
 }
+
+// distinctMonths counts the months (parts of the events table) of months.
+func distinctMonths(months []*monthRows) int {
+	seen := map[int]bool{}
+	for _, mr := range months {
+		seen[mr.month] = true
+	}
+	return len(seen)
+}

@@ -21,7 +21,7 @@ import (
 )
 
 func ingestCommand(a *app) *cobra.Command {
-	cfg := ingest.Config{BatchSize: 100000, FlushInterval: time.Second, Workers: 2, IdleTimeout: 2 * time.Second,
+	cfg := ingest.Config{BatchSize: ingest.DefaultBatchSize, FlushInterval: time.Second, Workers: 2, IdleTimeout: 2 * time.Second,
 		MaxMessageBytes: ingest.DefaultMaxMessageBytes, MaxOutage: ingest.DefaultMaxOutage}
 	var brokers string
 	var ch clickhouseFlags
