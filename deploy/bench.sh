@@ -41,7 +41,8 @@ if [[ ! -s $FILE ]]; then
 fi
 echo "== ingest benchmark"
 OUT=$BENCH_DIR/ingest.out
-bin/benchtool -file "$FILE" -brokers 127.0.0.1:9092 -broker-pid "$BROKER_PID" \
+SERVER_PID=$(cat var/clickhouse/clickhouse.pid 2>/dev/null || echo 0)
+bin/benchtool -file "$FILE" -brokers 127.0.0.1:9092 -broker-pid "$BROKER_PID" -server-pid "$SERVER_PID" \
 	-clickhouse "clickhouse://default@127.0.0.1:$PORT/" ${PASSWORD_FILE:+-password-file "$PASSWORD_FILE"} \
 	-client "$CLIENT" -work "$BENCH_DIR" | tee "$OUT"
 echo

@@ -27,23 +27,26 @@ type childOptions struct {
 	batch, workers      int
 	writers             int
 	budgetMiB, maxMsgKB int
+	minPartRows         int
 }
 
 func childFlags(c *childOptions) {
 	flag.BoolVar(&c.on, "child", false, "run as the ingest child process (internal)")
 	flag.StringVar(&c.topic, "child-topic", "", "topic of the child (internal)")
 	flag.StringVar(&c.group, "child-group", "", "consumer group of the child (internal)")
-	flag.IntVar(&c.batch, "batch-size", 100000, "ingest batch size (messages)")
+	flag.IntVar(&c.batch, "batch-size", ingest.DefaultBatchSize, "ingest batch size (messages)")
 	flag.IntVar(&c.workers, "workers", 2, "ingest decode workers")
 	flag.IntVar(&c.writers, "writers", 0, "ingest batches written at once (0: ingest's default)")
 	flag.IntVar(&c.budgetMiB, "memory-budget-mib", 0, "ingest memory budget in MiB (0: ingest's default)")
 	flag.IntVar(&c.maxMsgKB, "max-message-kib", 0, "ingest message size limit in KiB (0: ingest's default)")
+	flag.IntVar(&c.minPartRows, "min-part-rows", 0, "rows a month needs to be written in a backlog (0: ingest's default, -1: write batches whole)")
 }
 
 // args passes the tuning flags on to the child.
 func (c childOptions) args() []string {
 	return []string{"-batch-size", strconv.Itoa(c.batch), "-workers", strconv.Itoa(c.workers), "-writers", strconv.Itoa(c.writers),
-		"-memory-budget-mib", strconv.Itoa(c.budgetMiB), "-max-message-kib", strconv.Itoa(c.maxMsgKB)}
+		"-memory-budget-mib", strconv.Itoa(c.budgetMiB), "-max-message-kib", strconv.Itoa(c.maxMsgKB),
+		"-min-part-rows", strconv.Itoa(c.minPartRows)}
 }
 
 // childStats is what the child reports on stdout.
@@ -81,7 +84,7 @@ func runChild(ctx context.Context, o childOptions) error {
 	loc := bw.Location()
 	in := ingest.New(ingest.Config{
 		Topic: o.topic, Group: o.group, BatchSize: o.batch, FlushInterval: time.Second, Workers: o.workers, Writers: o.writers,
-		MemoryBudget: int64(o.budgetMiB) << 20, MaxMessageBytes: o.maxMsgKB << 10,
+		MemoryBudget: int64(o.budgetMiB) << 20, MaxMessageBytes: o.maxMsgKB << 10, MinPartRows: o.minPartRows,
 		UntilIdle: true, IdleTimeout: time.Second, Location: loc, Health: health, Log: log,
 		Lag:    func(ctx context.Context) (int64, error) { return kafka.Lag(ctx, brokers, o.topic, o.group) },
 		Points: func() map[string]bw.ObservationPoint { return points },

@@ -37,7 +37,7 @@ import (
 type options struct {
 	file, brokers, server, client, refdir, work string
 	passwordFile                                string
-	rounds, bigMessages, brokerPID              int
+	rounds, bigMessages, brokerPID, serverPID   int
 	child                                       childOptions
 }
 
@@ -53,6 +53,7 @@ func main() {
 	flag.IntVar(&o.rounds, "rounds", 3, "ingest and direct load rounds, alternately")
 	flag.IntVar(&o.bigMessages, "big-messages", 1000, "backlog of 1 MB messages for the memory measurement (0: skip)")
 	flag.IntVar(&o.brokerPID, "broker-pid", 0, "pid of the broker process, for its CPU time (0: not measured)")
+	flag.IntVar(&o.serverPID, "server-pid", 0, "pid of clickhouse-server, for its CPU time (0: not measured)")
 	childFlags(&o.child)
 	flag.Parse()
 	var err error
@@ -78,6 +79,7 @@ type result struct {
 	rssMiB  float64
 	cpu     time.Duration // the process's user+system time
 	brokerC time.Duration // the broker's user+system time during the run
+	serverC time.Duration // clickhouse-server's user+system time during the run
 }
 
 func (r result) rate() float64 { return float64(r.rows) / r.busy.Seconds() }
@@ -108,20 +110,26 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("load average before: %s\n", loadAverage())
 	var ing, dir []result
 	for i := 1; i <= o.rounds; i++ {
+		if err := settle(ctx, o); err != nil {
+			return err
+		}
 		a, err := ingestRound(ctx, o, ref, topic, fmt.Sprintf("bench-%d", i), msgs)
 		if err != nil {
 			return err
 		}
 		ing = append(ing, a)
-		fmt.Printf("round %d A ingest: %d messages in %s = %.0f msgs/s, peak RSS %.0f MiB, CPU %.1f µs/msg (broker %.1f µs/msg), load %s\n",
-			i, a.rows, a.busy.Round(time.Millisecond), a.rate(), a.rssMiB, perEvent(a.cpu, a.rows), perEvent(a.brokerC, a.rows), loadAverage())
+		fmt.Printf("round %d A ingest: %d messages in %s = %.0f msgs/s, peak RSS %.0f MiB, CPU %.1f µs/msg (broker %.1f µs/msg, server %.1f µs/msg), load %s\n",
+			i, a.rows, a.busy.Round(time.Millisecond), a.rate(), a.rssMiB, perEvent(a.cpu, a.rows), perEvent(a.brokerC, a.rows), perEvent(a.serverC, a.rows), loadAverage())
+		if err := settle(ctx, o); err != nil {
+			return err
+		}
 		b, err := directRound(ctx, o, ref, flat, nValid)
 		if err != nil {
 			return err
 		}
 		dir = append(dir, b)
-		fmt.Printf("round %d B direct: %d rows in %s = %.0f rows/s, client peak RSS %.0f MiB, load %s\n",
-			i, b.rows, b.busy.Round(time.Millisecond), b.rate(), b.rssMiB, loadAverage())
+		fmt.Printf("round %d B direct: %d rows in %s = %.0f rows/s, client peak RSS %.0f MiB, CPU %.1f µs/row (server %.1f µs/row), load %s\n",
+			i, b.rows, b.busy.Round(time.Millisecond), b.rate(), b.rssMiB, perEvent(b.cpu, b.rows), perEvent(b.serverC, b.rows), loadAverage())
 	}
 	var big result
 	if o.bigMessages > 0 {
@@ -171,6 +179,35 @@ func readMessages(path string) ([]kafka.Message, error) {
 		out = append(out, kafka.Message{Key: key, Value: val})
 	}
 	return out, sc.Err()
+}
+
+// settle drops the databases of earlier rounds and waits (at most two
+// minutes) until the server runs no merge, so that a round does not pay
+// for the background merges of the one before it — the direct load's
+// parts of a million rows keep a core busy for seconds after it ends.
+func settle(ctx context.Context, o options) error {
+	db, err := clickhouse.Open(ctx, o.server+"default", false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	for _, name := range []string{"bench_ingest", "bench_direct"} {
+		if err := db.Exec(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
+			return err
+		}
+	}
+	t0 := time.Now()
+	for time.Since(t0) < 2*time.Minute {
+		var n uint64
+		if err := db.Conn().QueryRow(ctx, "SELECT count() FROM system.merges").Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return nil
 }
 
 func freshDB(ctx context.Context, dsn string, ref *bw.ReferenceData) (*clickhouse.DB, error) {
@@ -232,9 +269,9 @@ func runIngestChild(ctx context.Context, o options, dsn, topic, group string) (r
 	cmd := exec.CommandContext(ctx, self, args...)
 	cmd.Env = append(os.Environ(), "BENCH_CLICKHOUSE_DSN="+dsn) // not in the process list
 	cmd.Stderr = os.Stderr
-	b0 := procCPU(o.brokerPID)
+	b0, s0 := procCPU(o.brokerPID), procCPU(o.serverPID)
 	out, err := cmd.Output()
-	b1 := procCPU(o.brokerPID)
+	b1, s1 := procCPU(o.brokerPID), procCPU(o.serverPID)
 	if err != nil {
 		return result{}, childStats{}, fmt.Errorf("ingest child: %w", err)
 	}
@@ -247,6 +284,7 @@ func runIngestChild(ctx context.Context, o options, dsn, topic, group string) (r
 		rssMiB:  float64(st.PeakRSSKiB) / 1024,
 		cpu:     cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(),
 		brokerC: b1 - b0,
+		serverC: s1 - s0,
 	}, st, nil
 }
 
@@ -267,7 +305,7 @@ func directRound(ctx context.Context, o options, ref *bw.ReferenceData, flat str
 	}
 	defer in.Close()
 	cmd.Stdin, cmd.Stderr = in, os.Stderr
-	t0 := time.Now()
+	t0, s0 := time.Now(), procCPU(o.serverPID)
 	if err := cmd.Start(); err != nil {
 		return result{}, fmt.Errorf("clickhouse-client load: %w", err)
 	}
@@ -276,7 +314,7 @@ func directRound(ctx context.Context, o options, ref *bw.ReferenceData, flat str
 		return result{}, fmt.Errorf("clickhouse-client load: %w", err)
 	}
 	wall := time.Since(t0)
-	return result{rows: n, busy: wall, rssMiB: float64(peak()) / 1024,
+	return result{rows: n, busy: wall, rssMiB: float64(peak()) / 1024, serverC: procCPU(o.serverPID) - s0,
 		cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}, nil
 }
 
