@@ -256,9 +256,9 @@ func (c *Cluster) InsertDeadLetters(ctx context.Context, dls []bw.DeadLetter) er
 	return c.eachShard(func(s int) error { return c.shards[s].InsertDeadLetters(ctx, byShard[s]) })
 }
 
-// LogIngestBatch records a flushed batch in the ingest log (any shard).
-func (c *Cluster) LogIngestBatch(ctx context.Context, b IngestBatch) error {
-	return c.shards[0].LogIngestBatch(ctx, b)
+// LogIngestBatch records flushed batches in the ingest log (any shard).
+func (c *Cluster) LogIngestBatch(ctx context.Context, bs ...IngestBatch) error {
+	return c.shards[0].LogIngestBatch(ctx, bs...)
 }
 
 func (c *Cluster) eachShard(f func(s int) error) error {

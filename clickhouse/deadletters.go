@@ -63,12 +63,22 @@ type IngestBatch struct {
 	Lag         int64
 }
 
-// LogIngestBatch records a flushed batch in ingest_log.
-func (db *DB) LogIngestBatch(ctx context.Context, b IngestBatch) error {
+// LogIngestBatch records flushed batches in ingest_log, in one insert.
+func (db *DB) LogIngestBatch(ctx context.Context, bs ...IngestBatch) error {
+	if len(bs) == 0 {
+		return nil
+	}
+	n := len(bs)
+	flushed, topics, groups := make([]time.Time, n), make([]string, n), make([]string, n)
+	msgs, evs, dls, ms := make([]uint32, n), make([]uint32, n), make([]uint32, n), make([]uint32, n)
+	lags := make([]int64, n)
+	for i, b := range bs {
+		flushed[i], topics[i], groups[i], lags[i] = b.FlushedAt, b.Topic, b.Group, b.Lag
+		msgs[i], evs[i], dls[i] = uint32(b.Messages), uint32(b.Events), uint32(b.DeadLetters)
+		ms[i] = uint32(b.Duration.Milliseconds())
+	}
 	return db.insertColumns(ctx, "ingest_log", []column{
-		{"flushed_at", []time.Time{b.FlushedAt}}, {"topic", []string{b.Topic}},
-		{"consumer_group", []string{b.Group}}, {"messages", []uint32{uint32(b.Messages)}},
-		{"events", []uint32{uint32(b.Events)}}, {"dead_letters", []uint32{uint32(b.DeadLetters)}},
-		{"duration_ms", []uint32{uint32(b.Duration.Milliseconds())}}, {"lag", []int64{b.Lag}},
+		{"flushed_at", flushed}, {"topic", topics}, {"consumer_group", groups}, {"messages", msgs},
+		{"events", evs}, {"dead_letters", dls}, {"duration_ms", ms}, {"lag", lags},
 	})
 }

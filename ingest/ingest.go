@@ -39,7 +39,7 @@ type Source interface {
 type Store interface {
 	InsertEvents(ctx context.Context, parts []*clickhouse.EventRows, seq uint64) error
 	InsertDeadLetters(ctx context.Context, dls []bw.DeadLetter) error
-	LogIngestBatch(ctx context.Context, b clickhouse.IngestBatch) error
+	LogIngestBatch(ctx context.Context, bs ...clickhouse.IngestBatch) error
 }
 
 // Config tunes an Ingester.
@@ -146,6 +146,9 @@ type Ingester struct {
 	pooled  atomic.Int64            // events in the pool (read by the fetch loop)
 
 	sizes atomic.Pointer[clickhouse.RowSizes] // of the last chunk decoded, to size the next
+
+	logRows  []clickhouse.IngestBatch // ingest log rows not yet written (the committing goroutine's)
+	loggedAt time.Time
 }
 
 // Defaults of Config.
@@ -261,7 +264,10 @@ type batch struct {
 	months  []*monthRows    // the batch's events by month
 	write   []*monthRows    // the events written with the batch (pooled ones included)
 	commit  []kafka.Message // per Kafka partition, the last message to commit
-	dead    []bw.DeadLetter
+	dead    []bw.DeadLetter // the batch's dead letters
+	// deadWrite are the dead letters written with the batch: its own and
+	// those held from earlier batches, or none while they are held.
+	deadWrite []bw.DeadLetter
 }
 
 func newBatch() *batch {
@@ -301,6 +307,7 @@ func (in *Ingester) Run(ctx context.Context) (Stats, error) {
 	fetchErr := in.fetchLoop(ctx, flushes)
 	close(flushes)
 	<-committed
+	in.flushLog(context.WithoutCancel(ctx))
 	s := in.Stats()
 	s.Elapsed = time.Since(start)
 	for _, err := range []error{flushErr, fetchErr} {
@@ -476,7 +483,7 @@ func (in *Ingester) waitForRoom(ctx context.Context) error {
 // release returns a finished batch's bytes to the budget.
 func (in *Ingester) release(b *batch) {
 	in.metrics.inflight.Set(float64(in.inflight.Add(-b.bytes.Load())))
-	b.months, b.write, b.dead = nil, nil, nil
+	b.months, b.write, b.dead, b.deadWrite = nil, nil, nil, nil
 	select {
 	case in.freed <- struct{}{}:
 	default:
@@ -555,7 +562,7 @@ func (in *Ingester) write(ctx context.Context, b *batch) error {
 		err := in.store.InsertEvents(ctx, parts, seq)
 		t1 := time.Now()
 		if err == nil {
-			err = in.store.InsertDeadLetters(ctx, b.dead)
+			err = in.store.InsertDeadLetters(ctx, b.deadWrite)
 		}
 		in.cfg.Log.Debug("inserted", "events", t1.Sub(t0), "dead_letters", time.Since(t1))
 		if err == nil {
@@ -579,7 +586,7 @@ func (in *Ingester) plan(b *batch) {
 	in.planMu.Lock()
 	defer in.planMu.Unlock()
 	if in.cfg.MinPartRows < 0 {
-		b.write, b.commit = b.months, b.lastPerPartition()
+		b.write, b.deadWrite, b.commit = b.months, b.dead, b.lastPerPartition()
 		return
 	}
 	flushAll := b.flushAll || in.pool.bytes > in.cfg.BatchBytes/2 || int(in.pooled.Load()) > in.cfg.BatchSize
@@ -595,8 +602,9 @@ func (in *Ingester) plan(b *batch) {
 			b.bytes.Add(-mr.rows.Bytes())
 		}
 	}
+	b.deadWrite = in.planDead(b, flushAll)
 	held := events(in.pool.months)
-	in.pooled.Store(int64(held))
+	in.pooled.Store(int64(held + len(in.pool.dead)))
 	in.mu.Lock()
 	in.stats.PeakHeld = max(in.stats.PeakHeld, held)
 	in.mu.Unlock()
@@ -617,6 +625,32 @@ func (in *Ingester) plan(b *batch) {
 		in.planned[p] = m.Offset
 		b.commit = append(b.commit, m)
 	}
+}
+
+// planDead decides whether a batch writes the dead letters held so far
+// with its own, or holds its own too: dead letters are a part of their own
+// per insert, so while ingest catches up they are written once they are
+// minPartRows, held for MaxHold, or a twelfth of the budget — or with a
+// batch that writes everything.
+func (in *Ingester) planDead(b *batch, flushAll bool) []bw.DeadLetter {
+	p := &in.pool
+	var cost int64
+	for i := range b.dead {
+		cost += int64(len(b.dead[i].Raw)) + perMessageCost
+	}
+	if len(p.dead) == 0 && len(b.dead) > 0 {
+		p.deadSince = time.Now()
+	}
+	all := append(p.dead[:len(p.dead):len(p.dead)], b.dead...)
+	if flushAll || len(all) >= in.minPartRows() || time.Since(p.deadSince) >= in.cfg.MaxHold ||
+		p.deadBytes+cost > in.cfg.MemoryBudget/12 {
+		b.bytes.Add(p.deadBytes) // the held ones are released with this batch
+		p.dead, p.deadBytes = nil, 0
+		return all
+	}
+	b.bytes.Add(-cost) // released with a later batch
+	p.dead, p.deadBytes = all, p.deadBytes+cost
+	return nil
 }
 
 // minPartRows is the rows a month needs to be written: MinPartRows, but at
@@ -659,18 +693,45 @@ func (in *Ingester) finish(ctx context.Context, b *batch) error {
 		return err
 	}
 	events := events(b.write)
-	in.record(b.write, b.dead, b.n)
+	in.record(b.write, b.deadWrite, b.n)
 	lag := b.lag()
 	in.metrics.lag.Set(float64(lag))
-	if err := in.store.LogIngestBatch(ctx, clickhouse.IngestBatch{
+	in.logBatch(ctx, clickhouse.IngestBatch{
 		FlushedAt: time.Now(), Topic: in.cfg.Topic, Group: in.cfg.Group, Messages: b.n,
-		Events: events, DeadLetters: len(b.dead), Duration: time.Since(b.started), Lag: lag,
-	}); err != nil {
-		in.cfg.Log.Debug("could not log ingest batch", "err", err)
-	}
-	in.cfg.Log.Debug("flushed", "messages", b.n, "events", events, "months", distinctMonths(b.write), "dead_letters", len(b.dead),
+		Events: events, DeadLetters: len(b.deadWrite), Duration: time.Since(b.started), Lag: lag,
+	}, b.flushAll)
+	in.cfg.Log.Debug("flushed", "messages", b.n, "events", events, "months", distinctMonths(b.write), "dead_letters", len(b.deadWrite),
 		"bytes", b.bytes.Load(), "took", time.Since(b.started))
 	return nil
+}
+
+// logInterval is how long rows of the ingest log may wait while ingest
+// catches up: each insert of the log is a part, as dear on ClickHouse 18.16
+// as thousands of events.
+const logInterval = 10 * time.Second
+
+// logBatch records a committed batch in the ingest log: at once after a
+// batch of live traffic (now), else with the next ones, at most
+// logInterval later, and when Run returns.
+func (in *Ingester) logBatch(ctx context.Context, row clickhouse.IngestBatch, now bool) {
+	in.logRows = append(in.logRows, row)
+	if now || time.Since(in.loggedAt) >= logInterval {
+		in.flushLog(ctx)
+	}
+}
+
+// flushLog writes the ingest log rows held (an error is only logged: the
+// ingest log is a record, not data).
+func (in *Ingester) flushLog(ctx context.Context) {
+	if len(in.logRows) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := in.store.LogIngestBatch(ctx, in.logRows...); err != nil {
+		in.cfg.Log.Debug("could not log ingest batches", "batches", len(in.logRows), "err", err)
+	}
+	in.logRows, in.loggedAt = in.logRows[:0], time.Now()
 }
 
 // nextSeq returns a strictly increasing ingest sequence based on the clock.

@@ -101,6 +101,10 @@ func compact(months []*monthRows) {
 type pool struct {
 	months []*monthRows
 	bytes  int64
+
+	dead      []bw.DeadLetter // dead letters held (Ingester.planDead)
+	deadBytes int64
+	deadSince time.Time // when the first of them was held
 }
 
 // plan splits the pool and a batch's months into the ones to write now
@@ -126,9 +130,15 @@ func (p *pool) plan(batch []*monthRows, flushAll bool, minRows int, maxHold time
 	return write
 }
 
-// held is the lowest offset of a held event per Kafka partition.
+// held is the lowest offset of a held event or dead letter per Kafka
+// partition.
 func (p *pool) held() map[int32]int64 {
 	out := map[int32]int64{}
+	for _, d := range p.dead {
+		if cur, ok := out[d.Partition]; !ok || d.Offset < cur {
+			out[d.Partition] = d.Offset
+		}
+	}
 	for _, mr := range p.months {
 		for part, off := range mr.first {
 			if cur, ok := out[part]; !ok || off < cur {

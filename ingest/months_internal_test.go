@@ -89,3 +89,28 @@ func TestPlanNeverCommitsPastAHeldEvent(t *testing.T) {
 		t.Errorf("pooled after flush = %d, want 0", in.pooled.Load())
 	}
 }
+
+// TestPlanHoldsDeadLetters: in a backlog batch few dead letters are held
+// for a later batch, the commit stops before the first of them, and a
+// batch that writes everything writes them and commits past them.
+func TestPlanHoldsDeadLetters(t *testing.T) {
+	in := New(Config{MinPartRows: 20, Points: func() map[string]bw.ObservationPoint { return nil }}, nil, nil)
+	now := time.Now()
+	b1 := newBatch()
+	b1.last[0] = kafka.Message{Partition: 0, Offset: 99}
+	b1.months = []*monthRows{rowsOf(202506, 60, 0, now)}
+	b1.dead = []bw.DeadLetter{{Partition: 0, Offset: 70, Raw: []byte("x")}}
+	in.plan(b1)
+	if len(b1.deadWrite) != 0 || len(b1.commit) != 1 || b1.commit[0].Offset != 69 {
+		t.Fatalf("wrote %d dead letters, commit %v; want the dead letter held and offset 69", len(b1.deadWrite), b1.commit)
+	}
+	if in.pooled.Load() != 1 {
+		t.Errorf("pooled = %d, want the held dead letter counted", in.pooled.Load())
+	}
+	flush := newBatch()
+	flush.flushAll = true
+	in.plan(flush)
+	if len(flush.deadWrite) != 1 || len(flush.commit) != 1 || flush.commit[0].Offset != 99 {
+		t.Fatalf("flush wrote %d dead letters, commit %v; want 1 and offset 99", len(flush.deadWrite), flush.commit)
+	}
+}
