@@ -151,17 +151,9 @@ func consumer(t testing.TB, brokers []string, group string) *kafka.Consumer {
 	return cons
 }
 
-func runUntilIdle(t testing.TB, db *clickhouse.DB, brokers []string, group string, batch int) ingest.Stats {
+func runUntilIdle(t *testing.T, db *clickhouse.DB, brokers []string, group string, batch int) ingest.Stats {
 	t.Helper()
-	cons := consumer(t, brokers, group)
-	defer cons.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	t.Cleanup(cancel) // not earlier: a late cancel can close a pooled connection (clickhouse-go batch watchdog)
-	st, err := newIngester(t, db, brokers, group, batch, cons).Run(ctx)
-	if err != nil {
-		t.Fatalf("ingest: %v", err)
-	}
-	return st
+	return runUntilIdleWith(t, brokers, group, ingestConfig(t, db, brokers, group, batch), db)
 }
 
 func setup(t *testing.T) (*clickhouse.DB, string, []string) {

@@ -72,7 +72,7 @@ func runUntilIdleWith(t *testing.T, brokers []string, group string, cfg ingest.C
 	cons := consumer(t, brokers, group)
 	defer cons.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	t.Cleanup(cancel)
+	t.Cleanup(cancel) // not earlier: a late cancel can close a pooled connection (clickhouse-go batch watchdog)
 	st, err := ingest.New(cfg, cons, store).Run(ctx)
 	if err != nil {
 		t.Fatalf("ingest: %v", err)
