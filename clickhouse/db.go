@@ -24,6 +24,7 @@ type DB struct {
 	loc      *time.Location // calendar time zone, Asia/Shanghai
 	http     httpEndpoint   // the same server's HTTP interface: FORMAT Native reads and event inserts
 	schema   atomic.Pointer[eventSchema]
+	types    tableTypes // of the tables written by insertColumnsNative
 }
 
 // Open connects to the database named in dsn

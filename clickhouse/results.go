@@ -38,7 +38,7 @@ func (db *DB) insertIndicators(ctx context.Context, province string, inds []bw.I
 		prov[i], county[i], id[i], month[i], at[i], version[i] = province, ind.CountyCode, ind.ID, ind.Month, now, v
 		value[i], ytd[i] = nullable(ind.Value), nullable(ind.YTD)
 	}
-	return db.insertColumns(ctx, "indicators", []column{
+	return db.insertColumnsNative(ctx, "indicators", []column{
 		{"province_code", prov}, {"county_code", county}, {"month", month}, {"indicator", id},
 		{"value", value}, {"ytd", ytd}, {"computed_at", at}, {"version", version},
 	})
@@ -239,7 +239,7 @@ func (db *DB) insertResultRows(ctx context.Context, rows *resultRows) error {
 	if rows.n == 0 {
 		return nil
 	}
-	if err := db.insertColumns(ctx, "rule_results", rows.columns()); err != nil {
+	if err := db.insertColumnsNative(ctx, "rule_results", rows.columns()); err != nil {
 		return fmt.Errorf("replace rule results of %s/%d: %w", rows.province, rows.year, err)
 	}
 	return nil
