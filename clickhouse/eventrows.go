@@ -237,11 +237,12 @@ func (k wireKind) width() int {
 	return 0
 }
 
-// Compact drops the spare room of the buffers, so that held rows cost
-// what they hold.
+// Compact drops the spare room of the buffers that grew by doubling, so
+// that held rows cost about what they hold. Buffers sized from an earlier
+// chunk (NewEventRowsSized: 10 % spare) are left as they are.
 func (r *EventRows) Compact() {
 	for i, b := range r.buf {
-		if u := r.used[i]; len(b)-u > u/16+64 {
+		if u := r.used[i]; len(b)-u > u/8+64 {
 			r.buf[i] = append([]byte(nil), b[:u]...)
 		}
 	}

@@ -41,7 +41,7 @@ func (db *DB) InsertEvents(ctx context.Context, parts []*EventRows, seq uint64) 
 	if err != nil {
 		return err
 	}
-	body, size, err := s.nativeBody(parts, seq, time.Now())
+	body, err := s.nativeBody(parts, seq, time.Now())
 	if err != nil {
 		return err
 	}
@@ -49,9 +49,9 @@ func (db *DB) InsertEvents(ctx context.Context, parts []*EventRows, seq uint64) 
 	for i, c := range wireColumns {
 		names[i] = quoteIdent(c.name)
 	}
-	err = db.http.insertNative(ctx, "events", names, body, size)
+	err = db.http.insertNative(ctx, "events", names, body)
 	if err != nil && !Transient(err) {
-		db.schema.Store(nil) // the table may have changed: read its types again next time
+		db.forgetTypes("events") // the table may have changed: read its types again next time
 	}
 	return err
 }

@@ -42,9 +42,8 @@ func (r *EventRows) WriteJSONEachRow(w io.Writer, seq uint64) error {
 
 // ColumnNames lists the events table columns EventRows writes, in order.
 func (r *EventRows) ColumnNames() []string {
-	cols := r.columns(0, time.Time{})
-	out := make([]string, len(cols))
-	for i, c := range cols {
+	out := make([]string, len(wireColumns))
+	for i, c := range wireColumns {
 		out[i] = c.name
 	}
 	return out

@@ -48,6 +48,9 @@ func (db *DB) columnTypes(ctx context.Context, table string) (map[string]string,
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("clickhouse: columns of table %s: %w", table, err)
 	}
+	if len(types) == 0 { // no such table (yet): not cached, the insert names the problem
+		return types, nil
+	}
 	if db.types.tables == nil {
 		db.types.tables = map[string]map[string]string{}
 	}
@@ -67,8 +70,8 @@ func (db *DB) insertColumnsNative(ctx context.Context, table string, cols []colu
 	if n == 0 {
 		return nil
 	}
-	head := binary.AppendUvarint(binary.AppendUvarint(nil, uint64(len(cols))), uint64(n))
-	var body net.Buffers
+	var body nativeBody
+	body.block(len(cols), n)
 	names := make([]string, len(cols))
 	for i, c := range cols {
 		typ := types[c.name]
@@ -77,22 +80,43 @@ func (db *DB) insertColumnsNative(ctx context.Context, table string, cols []colu
 			return db.insertColumns(ctx, table, cols)
 		}
 		names[i] = quoteIdent(c.name)
-		head = appendString(appendString(head, c.name), typ)
-		body = append(body, head)
-		body = append(body, data...)
-		head = nil
+		body.column(c.name, typ, data)
 	}
-	var size int64
-	for _, b := range body {
-		size += int64(len(b))
-	}
-	err = db.http.insertNative(ctx, table, names, body, size)
+	err = db.http.insertNative(ctx, table, names, body.bufs)
 	if err != nil && !Transient(err) {
-		db.types.mu.Lock()
-		delete(db.types.tables, table) // the table may have changed
-		db.types.mu.Unlock()
+		db.forgetTypes(table) // the table may have changed
 	}
 	return err
+}
+
+// forgetTypes drops what is cached of table's column types, to be read
+// again by the next insert.
+func (db *DB) forgetTypes(table string) {
+	db.types.mu.Lock()
+	delete(db.types.tables, table)
+	db.types.mu.Unlock()
+	if table == "events" {
+		db.schema.Store(nil)
+	}
+}
+
+// nativeBody builds the body of a Native insert: blocks of columns, each
+// column its name, type and data, the data sent as the slices given.
+type nativeBody struct {
+	bufs net.Buffers
+	head []byte // the headers since the last data
+}
+
+// block starts a block of cols columns and rows rows.
+func (b *nativeBody) block(cols, rows int) {
+	b.head = binary.AppendUvarint(binary.AppendUvarint(b.head, uint64(cols)), uint64(rows))
+}
+
+// column adds a column of the current block.
+func (b *nativeBody) column(name, typ string, data [][]byte) {
+	b.bufs = append(b.bufs, appendString(appendString(b.head, name), typ))
+	b.bufs = append(b.bufs, data...)
+	b.head = nil
 }
 
 // rowsOf is the length of a column's slice (-1 for a type not handled).

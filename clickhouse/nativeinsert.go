@@ -70,30 +70,19 @@ type eventSchema struct {
 	enums [nEventColumns]map[string]int8
 }
 
-// eventSchema reads (once, then from the cache) the types of the events
-// table's columns.
+// eventSchema returns (once built, from the cache) what an insert needs
+// to know of the events table.
 func (db *DB) eventSchema(ctx context.Context) (*eventSchema, error) {
 	if s := db.schema.Load(); s != nil {
 		return s, nil
 	}
-	rows, err := db.conn.Query(ctx, "SELECT name, type FROM system.columns WHERE database = ? AND table = 'events'", db.database)
+	types, err := db.columnTypes(ctx, "events")
 	if err != nil {
-		return nil, fmt.Errorf("clickhouse: columns of table events: %w", err)
-	}
-	defer rows.Close()
-	types := map[string]string{}
-	for rows.Next() {
-		var name, typ string
-		if err := rows.Scan(&name, &typ); err != nil {
-			return nil, fmt.Errorf("clickhouse: columns of table events: %w", err)
-		}
-		types[name] = typ
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("clickhouse: columns of table events: %w", err)
+		return nil, err
 	}
 	s, err := newEventSchema(types)
 	if err != nil {
+		db.forgetTypes("events") // read them again once the table is repaired
 		return nil, err
 	}
 	db.schema.Store(s)
@@ -145,29 +134,22 @@ func enumCodes(typ string) (map[string]int8, error) {
 
 // nativeBody is the Native serialization of parts, one block each: the
 // rows' buffers with the block and column headers between them.
-func (s *eventSchema) nativeBody(parts []*EventRows, seq uint64, now time.Time) (net.Buffers, int64, error) {
-	var body net.Buffers
+func (s *eventSchema) nativeBody(parts []*EventRows, seq uint64, now time.Time) (net.Buffers, error) {
+	var body nativeBody
 	for _, p := range parts {
 		if p.n == 0 {
 			continue
 		}
-		head := binary.AppendUvarint(binary.AppendUvarint(nil, nEventColumns), uint64(p.n))
+		body.block(nEventColumns, p.n)
 		for i, c := range wireColumns {
-			head = appendString(appendString(head, c.name), s.types[i])
 			data, err := s.columnData(p, i, seq, now)
 			if err != nil {
-				return nil, 0, err
+				return nil, err
 			}
-			body = append(body, head)
-			body = append(body, data...)
-			head = nil
+			body.column(c.name, s.types[i], data)
 		}
 	}
-	var size int64
-	for _, b := range body {
-		size += int64(len(b))
-	}
-	return body, size, nil
+	return body.bufs, nil
 }
 
 // columnData is column i of p in Native serialization.
@@ -228,7 +210,7 @@ const insertTimeout = 60 * time.Second
 // one INSERT over the HTTP interface. The insert runs without the caller's
 // cancellation (bounded by insertTimeout): a batch under way is finished,
 // so that a stop between insert and offset commit only redelivers it.
-func (h httpEndpoint) insertNative(ctx context.Context, table string, names []string, body net.Buffers, size int64) error {
+func (h httpEndpoint) insertNative(ctx context.Context, table string, names []string, body net.Buffers) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), insertTimeout)
 	defer cancel()
 	query := "INSERT INTO " + quoteIdent(table) + " (" + strings.Join(names, ", ") + ") FORMAT Native"
@@ -236,6 +218,10 @@ func (h httpEndpoint) insertNative(ctx context.Context, table string, names []st
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.url+"?"+params.Encode(), &body)
 	if err != nil {
 		return fmt.Errorf("clickhouse: insert into %s: %w", table, err)
+	}
+	var size int64
+	for _, b := range body {
+		size += int64(len(b))
 	}
 	req.ContentLength = size
 	orig := append(net.Buffers(nil), body...)
