@@ -271,7 +271,7 @@ type batch struct {
 }
 
 func newBatch() *batch {
-	return &batch{last: map[int32]kafka.Message{}, done: make(chan struct{})}
+	return &batch{last: map[int32]kafka.Message{}, done: make(chan struct{}), opened: time.Now()}
 }
 
 // Run consumes until ctx ends, a permanent error occurs, or (with
@@ -379,11 +379,10 @@ func (in *Ingester) fetchLoop(ctx context.Context, flushes chan<- *batch) error 
 				in.markFirstFetch()
 				deadline = time.Now().Add(in.cfg.FlushInterval)
 				cur = newBatch()
-				cur.opened = time.Now()
 			}
 			cost := messageCost(&m)
 			cur.add(m, cost)
-			in.metrics.inflight.Set(float64(in.inflight.Add(cost)))
+			in.charge(cost)
 			if len(cur.pending) >= chunkSize {
 				in.decodeChunk(cur, sem)
 			}
@@ -482,11 +481,19 @@ func (in *Ingester) waitForRoom(ctx context.Context) error {
 
 // release returns a finished batch's bytes to the budget.
 func (in *Ingester) release(b *batch) {
-	in.metrics.inflight.Set(float64(in.inflight.Add(-b.bytes.Load())))
+	in.charge(-b.bytes.Load())
 	b.months, b.write, b.dead, b.deadWrite = nil, nil, nil, nil
-	select {
-	case in.freed <- struct{}{}:
-	default:
+}
+
+// charge adds delta bytes to what is held against the budget, and wakes
+// a fetch loop waiting for room unless delta takes some.
+func (in *Ingester) charge(delta int64) {
+	in.metrics.inflight.Set(float64(in.inflight.Add(delta)))
+	if delta <= 0 {
+		select {
+		case in.freed <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -787,13 +794,7 @@ func messageCost(m *kafka.Message) int64 { return int64(len(m.Value)+len(m.Key))
 // chunk's valid messages with the memory of its columns.
 func (in *Ingester) adjust(b *batch, delta int64) {
 	b.bytes.Add(delta)
-	in.metrics.inflight.Set(float64(in.inflight.Add(delta)))
-	if delta < 0 {
-		select {
-		case in.freed <- struct{}{}:
-		default:
-		}
-	}
+	in.charge(delta)
 }
 
 // add appends m to the batch.
