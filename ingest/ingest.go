@@ -69,10 +69,11 @@ type Config struct {
 	// UntilIdle outages are ridden out for ever.
 	MaxOutage time.Duration
 	// MinPartRows and MaxHold shape the inserts while ingest catches up
-	// (months.go): in a batch closed by size, the events of a month with
-	// fewer than MinPartRows rows (default 16384, at most a quarter of
-	// BatchSize) are held back for later batches, for at most MaxHold
-	// (default 30 s). Negative MinPartRows writes every batch whole.
+	// (months.go): the events of batches closed by size are held back by
+	// month, up to BatchBytes, and the largest months of at least
+	// MinPartRows rows (default 16384, at most a quarter of BatchSize) are
+	// written when the held ones exceed it; none is held for more than
+	// MaxHold (default 30 s). Negative MinPartRows writes every batch whole.
 	MinPartRows int
 	MaxHold     time.Duration
 	Lag         func(ctx context.Context) (int64, error)
@@ -596,8 +597,8 @@ func (in *Ingester) plan(b *batch) {
 		b.write, b.deadWrite, b.commit = b.months, b.dead, b.lastPerPartition()
 		return
 	}
-	flushAll := b.flushAll || in.pool.bytes > in.cfg.BatchBytes/2 || int(in.pooled.Load()) > in.cfg.BatchSize
-	b.write = in.pool.plan(b.months, flushAll, in.minPartRows(), in.cfg.MaxHold, time.Now())
+	flushAll := b.flushAll || int(in.pooled.Load()) > in.cfg.BatchSize
+	b.write = in.pool.plan(b.months, flushAll, in.minPartRows(), in.cfg.BatchBytes, in.cfg.MaxHold, time.Now())
 	for _, mr := range b.write { // rows held earlier are released with this batch
 		if mr.pooled {
 			b.bytes.Add(mr.rows.Bytes())

@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"cmp"
+	"slices"
 	"time"
 
 	bw "github.com/burdenwatch/burdenwatch"
@@ -11,15 +13,20 @@ import (
 // The events table is partitioned by month, and ClickHouse 18.16 pays for
 // every part an insert creates — one per month the insert touches — about
 // as much as for 20,000 rows (issue 11: 7,000 rows over 12 months take
-// four times as long as in one month). While ingest catches up on a
-// backlog, a batch holds mostly the current month and a few late events
-// of many earlier ones. So events are grouped by month as they are
-// decoded, and the months with few rows in a batch filled by size are held
-// back in a pool, to be written with later batches once their month has
-// MinPartRows rows, once they were held for MaxHold, once the pool is too
-// large, or as soon as ingest is idle or a batch closes by time (live
-// traffic, where latency matters more than parts). Offsets are never
-// committed past a held event: a crash redelivers it, and the events table
+// four times as long as in one month), and again when it merges the parts.
+// While ingest catches up on a backlog, a batch spans a few months and a
+// few late events of many earlier ones. So events are grouped by month as
+// they are decoded and held in a pool of at most BatchBytes: once a batch
+// filled by size takes it beyond, the largest months (of at least
+// MinPartRows rows) are written until the rest fits. A month is thus
+// written once it is large — mostly once the stream has moved past it —
+// and late events wait for their month to grow, for MaxHold, or for the
+// pool to fill with small months (then everything is written). Everything
+// is written as soon as ingest is idle or a batch closes by time (live
+// traffic, where latency matters more than parts). Issue 11's bench
+// backlog of 931k messages: 43 event parts when only months below
+// MinPartRows were held, 26 largest first. Offsets are never committed
+// past a held event: a crash redelivers it, and the events table
 // deduplicates what was written twice.
 
 // Defaults of the month pool.
@@ -108,19 +115,61 @@ type pool struct {
 }
 
 // plan splits the pool and a batch's months into the ones to write now
-// and the ones to hold, which become the pool. flushAll writes everything.
-func (p *pool) plan(batch []*monthRows, flushAll bool, minRows int, maxHold time.Duration, now time.Time) (write []*monthRows) {
+// and the ones to hold, which become the pool. Months are held while
+// their bytes fit in limit; beyond it, the largest months of at least
+// minRows rows are written until the rest fits, and everything is written
+// when that is not enough. A month held for maxHold is written whatever
+// its size; flushAll writes everything.
+func (p *pool) plan(batch []*monthRows, flushAll bool, minRows int, limit int64, maxHold time.Duration, now time.Time) (write []*monthRows) {
 	all := append(p.months, batch...)
-	rows, oldest := map[int]int{}, map[int]time.Time{}
+	type month struct {
+		rows   int
+		bytes  int64
+		oldest time.Time
+		write  bool
+	}
+	byMonth := map[int]*month{}
+	var held int64
 	for _, mr := range all {
-		rows[mr.month] += mr.rows.Len()
-		if t, ok := oldest[mr.month]; !ok || mr.fetched.Before(t) {
-			oldest[mr.month] = mr.fetched
+		m := byMonth[mr.month]
+		if m == nil {
+			m = &month{oldest: mr.fetched}
+			byMonth[mr.month] = m
+		}
+		m.rows += mr.rows.Len()
+		m.bytes += mr.rows.Bytes()
+		if mr.fetched.Before(m.oldest) {
+			m.oldest = mr.fetched
 		}
 	}
+	var large []int
+	for k, m := range byMonth {
+		m.write = flushAll || now.Sub(m.oldest) >= maxHold
+		if !m.write {
+			held += m.bytes
+			if m.rows >= minRows {
+				large = append(large, k)
+			}
+		}
+	}
+	// Largest first (then oldest month first, for a stable order).
+	slices.SortFunc(large, func(a, b int) int {
+		if c := cmp.Compare(byMonth[b].rows, byMonth[a].rows); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	for _, k := range large {
+		if held <= limit {
+			break
+		}
+		byMonth[k].write = true
+		held -= byMonth[k].bytes
+	}
+	overflow := held > limit
 	p.months, p.bytes = nil, 0
 	for _, mr := range all {
-		if flushAll || rows[mr.month] >= minRows || now.Sub(oldest[mr.month]) >= maxHold {
+		if overflow || byMonth[mr.month].write {
 			write = append(write, mr)
 			continue
 		}

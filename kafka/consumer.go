@@ -24,6 +24,14 @@ type ConsumerConfig struct {
 	// the previous one is handed out (a single message larger than it is
 	// still fetched, alone). Default 16 MiB.
 	FetchBytes int32
+	// FetchPartitionBytes bounds what one fetch takes from each partition
+	// (default a quarter of FetchBytes), so that a fetch carries several
+	// partitions side by side: each partition of a backlog is mostly in
+	// time order, and partitions read side by side keep the stream's
+	// batches within a few months (a part each in ClickHouse), where one
+	// partition read to its end after the other makes every batch span
+	// the year.
+	FetchPartitionBytes int32
 	// SessionTimeout is how long the broker waits for a member's heartbeat
 	// before it gives its partitions to others; after a crash the
 	// restarted process waits about this long before it is assigned
@@ -62,6 +70,9 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 	if cfg.FetchBytes <= 0 {
 		cfg.FetchBytes = 16 << 20
 	}
+	if cfg.FetchPartitionBytes <= 0 || cfg.FetchPartitionBytes > cfg.FetchBytes {
+		cfg.FetchPartitionBytes = cfg.FetchBytes / 4
+	}
 	if cfg.SessionTimeout <= 0 {
 		cfg.SessionTimeout = 6 * time.Second
 	}
@@ -76,7 +87,7 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 		kgo.HeartbeatInterval(heartbeat),
 		kgo.RebalanceTimeout(max(2*cfg.SessionTimeout, 10*time.Second)),
 		kgo.FetchMaxBytes(cfg.FetchBytes),
-		kgo.FetchMaxPartitionBytes(cfg.FetchBytes),
+		kgo.FetchMaxPartitionBytes(cfg.FetchPartitionBytes),
 		kgo.BrokerMaxReadBytes(max(cfg.FetchBytes+cfg.FetchBytes/2, 100<<20)),
 		kgo.MaxConcurrentFetches(1),
 		kgo.FetchMaxWait(500 * time.Millisecond),
