@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ClickHouse/ch-go/proto"
+	"github.com/apache/arrow/go/v15/arrow"
 
 	"github.com/burdenwatch/burdenwatch/columnar"
 )
@@ -58,28 +59,24 @@ func (db *DB) ReadEventsSince(ctx context.Context, province string, year int, af
 	}
 	d := &EventDelta{Events: &columnar.Events{Province: province, Year: year}, Touched: map[string]struct{}{}}
 	z := &zeroColumns{}
-	deliveries := deliveriesFilter(after, touched, winners)
-	for _, kind := range eventKinds {
-		cols := kindColumns(kind)
-		q := deltaKindQuery(kind, cols, deliveries, provinceYear(province, year))
-		err := db.http.queryNative(ctx, q, func(res proto.Results) error {
-			if ids, ok := res[0].Data.(*proto.ColStr); ok {
-				for i := range ids.Pos {
-					if _, seen := d.Touched[string(ids.RowBytes(i))]; !seen {
-						d.Touched[ids.Row(i)] = struct{}{} // Row copies
-					}
+	q, cols := deltaQuery(deliveriesFilter(after, touched, winners), provinceYear(province, year))
+	err = db.http.queryNative(ctx, q, func(res proto.Results) error {
+		if ids, ok := res[0].Data.(*proto.ColStr); ok {
+			for i := range ids.Pos {
+				if _, seen := d.Touched[string(ids.RowBytes(i))]; !seen {
+					d.Touched[ids.Row(i)] = struct{}{} // Row copies
 				}
 			}
-			rec, err := eventRecord(kind, cols, res, winners, z)
-			if err == nil && rec != nil {
-				d.Events.Records = append(d.Events.Records, rec)
-			}
-			return err
-		})
-		if err != nil {
-			d.Events.Release()
-			return nil, fmt.Errorf("clickhouse: read changed %s events of %s/%d: %w", kind, province, year, err)
 		}
+		rec, err := eventRecord("", cols, res, winners, z)
+		if err == nil && rec != nil {
+			d.Events.Records = append(d.Events.Records, rec)
+		}
+		return err
+	})
+	if err != nil {
+		d.Events.Release()
+		return nil, fmt.Errorf("clickhouse: read changed events of %s/%d: %w", province, year, err)
 	}
 	return d, nil
 }
@@ -109,13 +106,39 @@ func deliveriesFilter(after uint64, touched string, winners map[string]winner) s
 	return "(" + seq + " OR event_id IN (" + strings.Join(ids, ", ") + "))"
 }
 
-// deltaKindQuery is kindQuery with the touched deliveries as PREWHERE: the
+// deltaQuery selects the touched deliveries of a province-year, every
+// kind at once (one read of the newest parts instead of one a kind), and
+// the Schema columns it returns: the kind column and every payload, each
+// payload masked to its zero outside its own kind, as ReadEvents leaves
+// the other kinds' payloads. The touched deliveries are the PREWHERE: the
 // ingest sequence (and event_id, the sorting key) is read for every row,
 // the other columns only where a touched delivery is, which is mostly in
 // the newest parts.
-func deltaKindQuery(kind string, cols []int, deliveries, filter string) string {
-	const from = " FROM events WHERE "
-	q := kindQuery(kind, cols, filter)
-	i := strings.LastIndex(q, from)
-	return q[:i] + " FROM events PREWHERE " + deliveries + " WHERE " + q[i+len(from):]
+func deltaQuery(deliveries, filter string) (string, []int) {
+	cols := make([]int, 0, columnar.NumColumns)
+	exprs := make([]string, 0, columnar.NumColumns+1)
+	for c := range eventColumns {
+		expr := eventColumns[c]
+		for _, kind := range eventKinds {
+			if r := payloadRange(kind); r[0] <= c && c <= r[1] {
+				expr = "if(kind = " + quoteString(kind) + ", " + expr + ", " + zeroValue(columnar.Schema.Field(c).Type) + ")"
+			}
+		}
+		cols = append(cols, c)
+		exprs = append(exprs, expr+" AS c"+strconv.Itoa(c))
+	}
+	exprs = append(exprs, "version AS v")
+	return "SELECT " + strings.Join(exprs, ", ") + " FROM events PREWHERE " + deliveries + " WHERE " + filter, cols
+}
+
+// zeroValue is the SQL zero of a Schema column type: what the events
+// table holds in the payload columns of the other kinds.
+func zeroValue(t arrow.DataType) string {
+	switch t.ID() {
+	case arrow.STRING:
+		return "''"
+	case arrow.LIST:
+		return "emptyArrayString()"
+	}
+	return "0"
 }

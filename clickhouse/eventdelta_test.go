@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,4 +64,59 @@ func TestReadEventsSince(t *testing.T) {
 		check(2024, []string{"a"}, []string{"a"})
 		restore()
 	}
+}
+
+// TestReadEventsSinceMatchesReadEvents: the change read with every kind
+// in one query holds, column by column, what ReadEvents reads of the same
+// events — the kind of each row, its own payload, and the zero values of
+// the other kinds' payloads even where a row stores something there.
+func TestReadEventsSinceMatchesReadEvents(t *testing.T) {
+	db, _ := testenv.ClickHouse(t)
+	insert(t, db, fullEvents(t)...)
+	// A meeting row with an inspection's and a document's payload set, as
+	// no ingest writes it: both reads must leave them zero.
+	if err := db.Exec(context.Background(), `INSERT INTO events (event_id, kind, occurred_at, province_code, county_code,
+ bearing_unit, target_level, issuer_code, category, approved, pages, veto_items, duration_minutes, ingest_seq)
+ SELECT 'M-9', 'meeting', toDateTime('2025-03-05 10:00:00', 'Asia/Shanghai'), '43', '430121', '430121', 'county', 'HN-A',
+ 'special', 1, 7, ['安全生产'], 45, 1`); err != nil {
+		t.Fatal(err)
+	}
+	full, err := db.ReadEvents(context.Background(), "43", 2025)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer full.Release()
+	d, err := db.ReadEventsSince(context.Background(), "43", 2025, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Events.Release()
+	want, got := rowTexts(full), rowTexts(d.Events)
+	if len(want) != 7 {
+		t.Fatalf("ReadEvents read %d events, want 7", len(want))
+	}
+	for id, w := range want {
+		if got[id] != w {
+			t.Errorf("event %s:\n since %s\n full  %s", id, got[id], w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("ReadEventsSince read %d events, want %d", len(got), len(want))
+	}
+}
+
+// rowTexts is every row of ev as text, column by column, by event id.
+func rowTexts(ev *columnar.Events) map[string]string {
+	out := map[string]string{}
+	for _, rec := range ev.Records {
+		ids := rec.Column(columnar.ColEventID).(*array.String)
+		for i := 0; i < ids.Len(); i++ {
+			var row []string
+			for c := 0; c < int(rec.NumCols()); c++ {
+				row = append(row, rec.ColumnName(c)+"="+rec.Column(c).ValueStr(i))
+			}
+			out[ids.Value(i)] = strings.Join(row, " ")
+		}
+	}
+	return out
 }

@@ -36,16 +36,21 @@ var eventColumns = [columnar.NumColumns]string{
 // eventKinds are the kinds in the order they are read.
 var eventKinds = []string{"inspection", "meeting", "document", "data_report"}
 
-// kindColumns returns the Schema columns one kind's rows are read with:
-// the envelope and the kind's own payload. The other payload columns keep
-// their zero values, as in the events table, without being read.
-func kindColumns(kind string) []int {
-	payload := map[string][2]int{
+// payloadRange is the first and last Schema column of a kind's payload.
+func payloadRange(kind string) [2]int {
+	return map[string][2]int{
 		"inspection":  {columnar.ColCategory, columnar.ColAccountability},
 		"meeting":     {columnar.ColDurationMinutes, columnar.ColCascadeRequired},
 		"document":    {columnar.ColDocType, columnar.ColPledges},
 		"data_report": {columnar.ColFormID, columnar.ColApprovedSurvey},
 	}[kind]
+}
+
+// kindColumns returns the Schema columns one kind's rows are read with:
+// the envelope and the kind's own payload. The other payload columns keep
+// their zero values, as in the events table, without being read.
+func kindColumns(kind string) []int {
+	payload := payloadRange(kind)
 	cols := []int{columnar.ColEventID, columnar.ColOccurredAt, columnar.ColMonth, columnar.ColDay,
 		columnar.ColWeekday, columnar.ColCounty, columnar.ColBearingUnit, columnar.ColTargetLevel,
 		columnar.ColIssuerCode, columnar.ColIssuerName, columnar.ColIssuerLevel, columnar.ColIssuerKind}
@@ -212,7 +217,9 @@ func eventRecord(kind string, cols []int, res proto.Results, winners map[string]
 		}
 		arrays[c] = a
 	}
-	arrays[columnar.ColKind] = constantString(kind, n)
+	if arrays[columnar.ColKind] == nil { // rows of one kind
+		arrays[columnar.ColKind] = constantString(kind, n)
+	}
 	for c := range arrays {
 		if arrays[c] == nil {
 			arrays[c] = z.of(c, n)

@@ -60,10 +60,12 @@ func findWork(ctx context.Context, db *clickhouse.DB, cfg Config) (work, error) 
 	if _, w.pending, err = db.IngestProgress(ctx, w.watermark); err != nil {
 		return w, err
 	}
-	all, err := db.AllProvinceYears(ctx)
-	if err != nil || cfg.Full {
-		w.pys = all
-		return w, err
+	var all []clickhouse.ProvinceYear
+	if cfg.Full || len(reqs) > 0 { // a scan of the events table, needed only then
+		if all, err = db.AllProvinceYears(ctx); err != nil || cfg.Full {
+			w.pys = all
+			return w, err
+		}
 	}
 	var changed []clickhouse.ProvinceYear
 	if top > st.top || pending > st.pending {
