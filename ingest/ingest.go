@@ -100,7 +100,10 @@ type Stats struct {
 	// PeakHeld is the most events held back at once for later batches
 	// (months.go).
 	PeakHeld int
-	Elapsed  time.Duration
+	// EventParts counts the parts the events inserts created: one per
+	// month each insert touched (months.go).
+	EventParts int
+	Elapsed    time.Duration
 	// FirstFetch and LastFlush bound the time spent moving messages, which
 	// excludes joining the group and waiting idle at the end.
 	FirstFetch, LastFlush time.Time
@@ -767,6 +770,7 @@ func (in *Ingester) record(written []*monthRows, dls []bw.DeadLetter, messages i
 	in.stats.LastFlush = time.Now()
 	in.stats.Messages += messages
 	in.stats.Batches++
+	in.stats.EventParts += distinctMonths(written)
 	in.metrics.messages.Add(float64(messages))
 	for _, mr := range written {
 		in.stats.Events += mr.rows.Len()

@@ -79,3 +79,21 @@ func runUntilIdleWith(t *testing.T, brokers []string, group string, cfg ingest.C
 	}
 	return st
 }
+
+// TestHeldMonthsMakeFewerParts ingests the same backlog, whose every batch
+// spans the months of the year, twice: written whole, every batch makes a
+// part per month; held by month, the inserts make fewer than half as many.
+func TestHeldMonthsMakeFewerParts(t *testing.T) {
+	db, _, brokers := setup(t)
+	s := buildScenario(t, 3000, 10)
+	publish(t, brokers, s.msgs)
+	whole := ingestConfig(t, db, brokers, "parts-whole", 300)
+	whole.MinPartRows = -1
+	w := runUntilIdleWith(t, brokers, "parts-whole", whole, db)
+	h := runUntilIdleWith(t, brokers, "parts-held", ingestConfig(t, db, brokers, "parts-held", 300), db)
+	t.Logf("event parts: %d in %d batches written whole, %d in %d batches held by month", w.EventParts, w.Batches, h.EventParts, h.Batches)
+	if w.EventParts < w.Batches || h.EventParts == 0 || 2*h.EventParts >= w.EventParts {
+		t.Errorf("event parts: %d written whole (%d batches), %d held by month; want fewer than half held", w.EventParts, w.Batches, h.EventParts)
+	}
+	checkFinal(t, db, s)
+}

@@ -53,6 +53,7 @@ func (c childOptions) args() []string {
 type childStats struct {
 	Messages, Events, DeadLetters int
 	BusyNanos                     int64
+	EventParts                    int   // parts the events inserts created
 	PeakRSSKiB                    int64 // VmHWM of the child itself
 }
 
@@ -105,7 +106,7 @@ func runChild(ctx context.Context, o childOptions) error {
 		return err
 	}
 	out, err := json.Marshal(childStats{Messages: st.Messages, Events: st.Events, DeadLetters: st.DeadLetters,
-		BusyNanos: int64(st.Busy()), PeakRSSKiB: peakRSS("self")})
+		BusyNanos: int64(st.Busy()), EventParts: st.EventParts, PeakRSSKiB: peakRSS("self")})
 	if err != nil {
 		return err
 	}

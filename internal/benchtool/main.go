@@ -80,6 +80,7 @@ type result struct {
 	cpu     time.Duration // the process's user+system time
 	brokerC time.Duration // the broker's user+system time during the run
 	serverC time.Duration // clickhouse-server's user+system time during the run
+	parts   int           // ingest: parts its events inserts created
 }
 
 func (r result) rate() float64 { return float64(r.rows) / r.busy.Seconds() }
@@ -118,8 +119,8 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 		ing = append(ing, a)
-		fmt.Printf("round %d A ingest: %d messages in %s = %.0f msgs/s, peak RSS %.0f MiB, CPU %.1f µs/msg (broker %.1f µs/msg, server %.1f µs/msg), load %s\n",
-			i, a.rows, a.busy.Round(time.Millisecond), a.rate(), a.rssMiB, perEvent(a.cpu, a.rows), perEvent(a.brokerC, a.rows), perEvent(a.serverC, a.rows), loadAverage())
+		fmt.Printf("round %d A ingest: %d messages in %s = %.0f msgs/s, peak RSS %.0f MiB, CPU %.1f µs/msg (broker %.1f µs/msg, server %.1f µs/msg), %d event parts, load %s\n",
+			i, a.rows, a.busy.Round(time.Millisecond), a.rate(), a.rssMiB, perEvent(a.cpu, a.rows), perEvent(a.brokerC, a.rows), perEvent(a.serverC, a.rows), a.parts, loadAverage())
 		if err := settle(ctx, o); err != nil {
 			return err
 		}
@@ -254,7 +255,7 @@ func ingestRound(ctx context.Context, o options, ref *bw.ReferenceData, topic, g
 	if st.Messages != len(msgs) {
 		return result{}, fmt.Errorf("ingest round %s consumed %d of %d messages", group, st.Messages, len(msgs))
 	}
-	res.rows = st.Messages
+	res.rows, res.parts = st.Messages, st.EventParts
 	return res, nil
 }
 
