@@ -88,7 +88,7 @@ func (db *DB) replaceRuleResults(ctx context.Context, province string, year int,
 		produced[k] = true
 		ids := sortedIDs(v.EventIDs)
 		name := issuerNames[v.IssuerCode]
-		next = append(next, keptResult(&v, name))
+		next = append(next, keptResult(&v, name, ids))
 		if old, ok := prev[k]; ok && old.content == contentHash(&v, name, ids) {
 			continue // stored as it is
 		}
@@ -127,10 +127,10 @@ type lastResult struct {
 	hashed bool // only the hash of the content is known
 }
 
-// keptResult is v as kept after a write: its event ids sorted.
-func keptResult(v *bw.Violation, name string) lastResult {
+// keptResult is v as kept after a write: its event ids sorted (ids).
+func keptResult(v *bw.Violation, name string, ids []string) lastResult {
 	l := lastResult{v: *v, name: name}
-	l.v.EventIDs = sortedIDs(v.EventIDs)
+	l.v.EventIDs = ids
 	return l
 }
 
@@ -148,12 +148,12 @@ func compareKeys(a, b *bw.Violation) int {
 	return strings.Compare(a.Scope, b.Scope)
 }
 
-// sameContent reports whether v (with issuer name name) would be stored
-// exactly as l is: what comparing their content hashes tells, without
-// hashing.
-func (l *lastResult) sameContent(v *bw.Violation, name string) bool {
+// sameSorted reports whether v (with issuer name name and its event ids
+// sorted as ids) would be stored exactly as l is: what comparing their
+// content hashes tells, without hashing.
+func (l *lastResult) sameSorted(v *bw.Violation, name string, ids []string) bool {
 	if l.hashed {
-		return l.hash == contentHash(v, name, sortedIDs(v.EventIDs))
+		return l.hash == contentHash(v, name, ids)
 	}
 	o := &l.v
 	if o.Severity != v.Severity || civilDay(o.Month) != civilDay(v.Month) || o.IssuerCode != v.IssuerCode ||
@@ -162,7 +162,7 @@ func (l *lastResult) sameContent(v *bw.Violation, name string) bool {
 		len(o.EventIDs) != len(v.EventIDs) {
 		return false
 	}
-	return slices.Equal(o.EventIDs, sortedIDs(v.EventIDs)) // o's ids were kept sorted
+	return slices.Equal(o.EventIDs, ids) // o's ids were kept sorted
 }
 
 // tombstone is the row that switches the result l off.
@@ -208,10 +208,11 @@ func (db *DB) mergeRuleResults(ctx context.Context, province string, year int, l
 		}
 		v := &vs[j]
 		name := issuerNames[v.IssuerCode]
-		if c > 0 || !last[i].sameContent(v, name) {
-			rows.addSorted(*v, name, 1, sortedIDs(v.EventIDs))
+		ids := sortedIDs(v.EventIDs) // once: each check walks every id
+		if c > 0 || !last[i].sameSorted(v, name, ids) {
+			rows.addSorted(*v, name, 1, ids)
 		}
-		next = append(next, keptResult(v, name))
+		next = append(next, keptResult(v, name, ids))
 		if c == 0 {
 			i++
 		}
