@@ -155,7 +155,7 @@ func nativeColumn(typ string, data any) ([][]byte, bool) {
 	switch v := data.(type) {
 	case []string:
 		if typ == "String" {
-			return [][]byte{appendStrings(nil, v)}, true
+			return [][]byte{appendStrings(make([]byte, 0, stringsSize(v)), v)}, true
 		}
 		if strings.HasPrefix(typ, "Enum8(") {
 			codes, err := enumCodes(typ)
@@ -209,7 +209,11 @@ func nativeColumn(typ string, data any) ([][]byte, bool) {
 		if typ == "Array(String)" {
 			offsets := make([]byte, 8*len(v))
 			var total uint64
-			var values []byte
+			size := 0
+			for _, arr := range v {
+				size += stringsSize(arr)
+			}
+			values := make([]byte, 0, size) // sized once: regrowing copied tens of MiB
 			for i, arr := range v {
 				total += uint64(len(arr))
 				le.PutUint64(offsets[8*i:], total)
@@ -234,6 +238,19 @@ func fixed[T any](v []T, w int, put func([]byte, T)) []byte {
 		put(out[i*w:], x)
 	}
 	return out
+}
+
+// stringsSize is the bytes of v in String serialization: each string's
+// length as a varint, then its bytes.
+func stringsSize(v []string) int {
+	n := 0
+	for _, s := range v {
+		n += len(s) + 1
+		for l := len(s); l >= 0x80; l >>= 7 {
+			n++
+		}
+	}
+	return n
 }
 
 func appendStrings(b []byte, v []string) []byte {

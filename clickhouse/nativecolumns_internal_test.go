@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"bytes"
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -55,4 +56,30 @@ func le64(v uint64) []byte {
 		b[i] = byte(v >> (8 * i))
 	}
 	return b
+}
+
+// TestStringsSize: the size a String column is allocated with is its
+// serialization's, varint lengths of one to three bytes included.
+func TestStringsSize(t *testing.T) {
+	v := []string{"", "a", string(make([]byte, 127)), string(make([]byte, 128)), string(make([]byte, 16384)), "督查"}
+	if got, want := stringsSize(v), len(appendStrings(nil, v)); got != want {
+		t.Errorf("stringsSize = %d, serialized %d bytes", got, want)
+	}
+}
+
+// BenchmarkNativeEvidence encodes the event_ids column of a full write of
+// the 1M-event bench province-year: 148k results, 1.34M ids.
+func BenchmarkNativeEvidence(b *testing.B) {
+	ids := make([][]string, 148_000)
+	for i := range ids {
+		for j := 0; j < 9; j++ {
+			ids[i] = append(ids[i], "bench-"+strings.Repeat("7", 6))
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, ok := nativeColumn("Array(String)", ids); !ok {
+			b.Fatal("not handled")
+		}
+	}
 }
