@@ -49,7 +49,10 @@ fuzz:
 # suite (ZooKeeper, 2 shards x 2 replicas, 3 brokers; about a minute).
 test: setup vet unit fuzz test-cluster
 
+# The test cluster (left running by `make test`) is stopped first: its
+# idle servers merge and poll ZooKeeper on the same two cores.
 bench: services
+	@if deploy/cluster.sh status 2>/dev/null | grep -q running; then echo "stopping the test cluster for the benchmarks (make cluster starts it again)"; deploy/cluster.sh stop; fi
 	. deploy/env.sh && deploy/bench.sh
 
 # The live service of SPEC §8 (扫码核验) against the local stack, in the
