@@ -54,7 +54,8 @@ type Config struct {
 	// and committed (raw until decoded, then their columns): fetching
 	// pauses while it is reached. A batch closes once it holds BatchBytes
 	// (default a third of the budget: one batch fills while two are
-	// written).
+	// written), and the months held back for later batches (months.go)
+	// take at most as much.
 	MemoryBudget int64
 	BatchBytes   int64
 	// MaxMessageBytes is the largest message decoded; a larger one is
