@@ -122,19 +122,39 @@ type pool struct {
 // its size; flushAll writes everything.
 func (p *pool) plan(batch []*monthRows, flushAll bool, minRows int, limit int64, maxHold time.Duration, now time.Time) (write []*monthRows) {
 	all := append(p.months, batch...)
-	type month struct {
-		rows   int
-		bytes  int64
-		oldest time.Time
-		write  bool
+	byMonth := monthSizes(all)
+	for _, m := range byMonth {
+		m.write = flushAll || now.Sub(m.oldest) >= maxHold
 	}
-	byMonth := map[int]*month{}
-	var held int64
+	overflow := writeLargest(byMonth, minRows, limit)
+	p.months, p.bytes = nil, 0
 	for _, mr := range all {
-		m := byMonth[mr.month]
+		if overflow || byMonth[mr.month].write {
+			write = append(write, mr)
+			continue
+		}
+		p.months = append(p.months, mr)
+		p.bytes += mr.rows.Bytes()
+	}
+	return write
+}
+
+// monthSize is what plan knows of one month's chunks.
+type monthSize struct {
+	rows   int
+	bytes  int64
+	oldest time.Time // when its first chunk was decoded
+	write  bool      // written now
+}
+
+// monthSizes totals chunks by month.
+func monthSizes(chunks []*monthRows) map[int]*monthSize {
+	out := map[int]*monthSize{}
+	for _, mr := range chunks {
+		m := out[mr.month]
 		if m == nil {
-			m = &month{oldest: mr.fetched}
-			byMonth[mr.month] = m
+			m = &monthSize{oldest: mr.fetched}
+			out[mr.month] = m
 		}
 		m.rows += mr.rows.Len()
 		m.bytes += mr.rows.Bytes()
@@ -142,9 +162,16 @@ func (p *pool) plan(batch []*monthRows, flushAll bool, minRows int, limit int64,
 			m.oldest = mr.fetched
 		}
 	}
+	return out
+}
+
+// writeLargest marks the largest months of at least minRows rows for
+// writing, largest first, until the bytes of the months held fit in limit;
+// it reports whether they still do not.
+func writeLargest(byMonth map[int]*monthSize, minRows int, limit int64) (overflow bool) {
+	var held int64
 	var large []int
 	for k, m := range byMonth {
-		m.write = flushAll || now.Sub(m.oldest) >= maxHold
 		if !m.write {
 			held += m.bytes
 			if m.rows >= minRows {
@@ -152,8 +179,7 @@ func (p *pool) plan(batch []*monthRows, flushAll bool, minRows int, limit int64,
 			}
 		}
 	}
-	// Largest first (then oldest month first, for a stable order).
-	slices.SortFunc(large, func(a, b int) int {
+	slices.SortFunc(large, func(a, b int) int { // largest first, then the older month
 		if c := cmp.Compare(byMonth[b].rows, byMonth[a].rows); c != 0 {
 			return c
 		}
@@ -166,17 +192,7 @@ func (p *pool) plan(batch []*monthRows, flushAll bool, minRows int, limit int64,
 		byMonth[k].write = true
 		held -= byMonth[k].bytes
 	}
-	overflow := held > limit
-	p.months, p.bytes = nil, 0
-	for _, mr := range all {
-		if overflow || byMonth[mr.month].write {
-			write = append(write, mr)
-			continue
-		}
-		p.months = append(p.months, mr)
-		p.bytes += mr.rows.Bytes()
-	}
-	return write
+	return held > limit
 }
 
 // held is the lowest offset of a held event or dead letter per Kafka
