@@ -2,6 +2,7 @@ package clickhouse_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -36,33 +37,62 @@ func TestReadEventsSince(t *testing.T) {
 		after := uint64(time.Now().UnixNano())
 		insert(t, db, a1, b, c, d0) // d0: a stale revision, loses to d1
 
+		tt, err := db.TouchedSince(context.Background(), after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		changed, err := db.ChangedProvinceYears(context.Background(), after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []clickhouse.ProvinceYear{{Province: "43", Year: 2024}, {Province: "43", Year: 2025}}; !slices.Equal(tt.ProvinceYears, want) || !slices.Equal(changed, want) {
+			t.Errorf("touched province-years %v, changed %v; want %v", tt.ProvinceYears, changed, want)
+		}
+		// Both reads of the change: with its own duplicates query, and with
+		// the duplicates TouchedSince found.
+		read := map[string]func(int) (*clickhouse.EventDelta, error){
+			"ReadEventsSince": func(year int) (*clickhouse.EventDelta, error) {
+				return db.ReadEventsSince(context.Background(), "43", year, after)
+			},
+			"ReadTouched": func(year int) (*clickhouse.EventDelta, error) {
+				return db.ReadTouched(context.Background(), tt, "43", year)
+			},
+		}
 		check := func(year int, wantTouched, wantEvents []string) {
 			t.Helper()
-			d, err := db.ReadEventsSince(context.Background(), "43", year, after)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer d.Events.Release()
-			var touched, events []string
-			for id := range d.Touched {
-				touched = append(touched, id)
-			}
-			for _, rec := range d.Events.Records {
-				ids := rec.Column(columnar.ColEventID).(*array.String)
-				for i := 0; i < ids.Len(); i++ {
-					events = append(events, ids.Value(i))
-				}
-			}
-			sort.Strings(touched)
-			sort.Strings(events)
-			if !slices.Equal(touched, wantTouched) || !slices.Equal(events, wantEvents) {
-				t.Errorf("listed %d, %d: touched %v, events %v; want %v, %v", listed, year, touched, events,
-					wantTouched, wantEvents)
+			for name, f := range read {
+				checkDelta(t, fmt.Sprintf("%s, %d listed", name, listed), f, year, wantTouched, wantEvents)
 			}
 		}
 		check(2025, []string{"a", "b", "c", "d"}, []string{"b", "c", "d"})
 		check(2024, []string{"a"}, []string{"a"})
 		restore()
+	}
+}
+
+// checkDelta reads the change of year with f and compares its touched
+// ids and events with the wanted ones.
+func checkDelta(t *testing.T, name string, f func(int) (*clickhouse.EventDelta, error), year int, wantTouched, wantEvents []string) {
+	t.Helper()
+	d, err := f(year)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Events.Release()
+	var touched, events []string
+	for id := range d.Touched {
+		touched = append(touched, id)
+	}
+	for _, rec := range d.Events.Records {
+		ids := rec.Column(columnar.ColEventID).(*array.String)
+		for i := 0; i < ids.Len(); i++ {
+			events = append(events, ids.Value(i))
+		}
+	}
+	sort.Strings(touched)
+	sort.Strings(events)
+	if !slices.Equal(touched, wantTouched) || !slices.Equal(events, wantEvents) {
+		t.Errorf("%s %d: touched %v, events %v; want %v, %v", name, year, touched, events, wantTouched, wantEvents)
 	}
 }
 

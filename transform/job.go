@@ -108,7 +108,7 @@ func (j *Job) run(ctx context.Context) (*Summary, error) {
 			sum.CountyNames[p.CountyCode] = p.CountyName
 		}
 		for _, py := range w.pys {
-			res, vs, err := j.recompute(ctx, ref, py, w.from.watermark)
+			res, vs, err := j.recompute(ctx, ref, py, w)
 			if err != nil {
 				return nil, err
 			}
@@ -124,15 +124,15 @@ func (j *Job) run(ctx context.Context) (*Summary, error) {
 }
 
 // recompute computes and stores one province-year: from the kept events
-// and the events delivered after since when it is cached, else from a
-// full read.
+// and the events delivered after the run's starting watermark when it is
+// cached, else from a full read.
 func (j *Job) recompute(ctx context.Context, ref *bw.ReferenceData, py clickhouse.ProvinceYear,
-	since uint64) (*indicator.Result, []bw.Violation, error) {
+	w work) (*indicator.Result, []bw.Violation, error) {
 	t0 := time.Now()
 	c, hit := j.cache[py]
 	mode := "incremental"
 	if hit {
-		d, err := j.db.ReadEventsSince(ctx, py.Province, py.Year, since)
+		d, err := j.readDelta(ctx, py, w)
 		if err != nil {
 			return nil, nil, fmt.Errorf("transform %s/%d: %w", py.Province, py.Year, err)
 		}
@@ -194,6 +194,15 @@ func (j *Job) recompute(ctx context.Context, ref *bw.ReferenceData, py clickhous
 		"alerts", tAlerts.Sub(tCompute), "write", time.Since(tAlerts), "indicator_rows", len(res.Indicators),
 		"rule_results", len(vs), "cached", keep)
 	return res, vs, nil
+}
+
+// readDelta reads what changed in py since the run's starting watermark,
+// with the duplicates findWork found when it did.
+func (j *Job) readDelta(ctx context.Context, py clickhouse.ProvinceYear, w work) (*clickhouse.EventDelta, error) {
+	if w.touched != nil && w.touched.After == w.from.watermark {
+		return j.db.ReadTouched(ctx, w.touched, py.Province, py.Year)
+	}
+	return j.db.ReadEventsSince(ctx, py.Province, py.Year, w.from.watermark)
 }
 
 // fits reports whether n events of py can be kept besides the kept events

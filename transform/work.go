@@ -27,7 +27,16 @@ type work struct {
 	pys                               []clickhouse.ProvinceYear
 	watermark, top, pending, requests uint64
 	from                              state // the stored state the run started from
+	// touched is what the rows above from.watermark touched, when they
+	// were few enough to group (nil otherwise, or when none arrived).
+	touched *clickhouse.Touched
 }
+
+// maxGroupedTouched is the most rows above the watermark whose events
+// findWork groups on the server (clickhouse.DB.TouchedSince) to learn
+// the province-years and the duplicates at once; above it, as on a first
+// run over a whole table, it asks for the province-years alone.
+const maxGroupedTouched = 1_000_000
 
 // reached is the state saveState stores for w: what the next run reads.
 func (w work) reached() state {
@@ -68,7 +77,14 @@ func findWork(ctx context.Context, db *clickhouse.DB, cfg Config) (work, error) 
 		}
 	}
 	var changed []clickhouse.ProvinceYear
-	if top > st.top || pending > st.pending {
+	switch {
+	case top <= st.top && pending <= st.pending: // nothing arrived
+	case pending <= maxGroupedTouched:
+		if w.touched, err = db.TouchedSince(ctx, st.watermark); err != nil {
+			return w, err
+		}
+		changed = w.touched.ProvinceYears
+	default:
 		if changed, err = db.ChangedProvinceYears(ctx, st.watermark); err != nil {
 			return w, err
 		}
