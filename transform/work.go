@@ -28,14 +28,15 @@ type work struct {
 	watermark, top, pending, requests uint64
 	from                              state // the stored state the run started from
 	// touched is what the rows above from.watermark touched, when they
-	// were few enough to group (nil otherwise, or when none arrived).
+	// were at most maxGroupedTouched (nil otherwise, or when none arrived).
 	touched *clickhouse.Touched
 }
 
-// maxGroupedTouched is the most rows above the watermark whose events
-// findWork groups on the server (clickhouse.DB.TouchedSince) to learn
-// the province-years and the duplicates at once; above it, as on a first
-// run over a whole table, it asks for the province-years alone.
+// maxGroupedTouched is the most rows above the watermark for which
+// findWork learns the duplicates of the touched events with their
+// province-years (clickhouse.DB.TouchedSince), for the incremental reads;
+// above it, as on a first run over a whole table, whose recompute reads
+// every event anyway, it asks for the province-years alone.
 const maxGroupedTouched = 1_000_000
 
 // reached is the state saveState stores for w: what the next run reads.
