@@ -44,7 +44,7 @@ func (db *DB) ReadEventsSince(ctx context.Context, province string, year int, af
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: read changed events of %s/%d: versions: %w", province, year, err)
 	}
-	return db.readSince(ctx, province, year, after, winnersOf(versions))
+	return db.readSince(ctx, province, year, after, versions)
 }
 
 // touchedDuplicates returns the winning version of every event that has
@@ -102,7 +102,7 @@ func (db *DB) TouchedSince(ctx context.Context, after uint64) (*Touched, error) 
 	}
 	t := &Touched{After: after, versions: versions}
 	q := `SELECT DISTINCT province_code, toYear(occurred_at) FROM events PREWHERE ` +
-		deliveriesFilter(after, touchedFilter(after), winnersOf(versions))
+		deliveriesFilter(after, touchedFilter(after), versions)
 	if t.ProvinceYears, err = db.provinceYears(ctx, q); err != nil {
 		return nil, fmt.Errorf("clickhouse: read events touched since %d: %w", after, err)
 	}
@@ -113,15 +113,17 @@ func (db *DB) TouchedSince(ctx context.Context, after uint64) (*Touched, error) 
 // duplicates t found: the touched rows are read, the table is not scanned
 // again.
 func (db *DB) ReadTouched(ctx context.Context, t *Touched, province string, year int) (*EventDelta, error) {
-	return db.readSince(ctx, province, year, t.After, winnersOf(t.versions))
+	return db.readSince(ctx, province, year, t.After, t.versions)
 }
 
 // readSince reads the touched deliveries of a province-year, keeping the
-// winners.
-func (db *DB) readSince(ctx context.Context, province string, year int, after uint64, winners map[string]winner) (*EventDelta, error) {
+// winners: the delivery of the winning version of each duplicated touched
+// event (versions), every delivery of the others.
+func (db *DB) readSince(ctx context.Context, province string, year int, after uint64, versions map[string]uint64) (*EventDelta, error) {
 	d := &EventDelta{Events: &columnar.Events{Province: province, Year: year}, Touched: map[string]struct{}{}}
 	z := &zeroColumns{}
-	q, cols := deltaQuery(deliveriesFilter(after, touchedFilter(after), winners), provinceYear(province, year))
+	winners := winnersOf(versions) // this read's own: it marks them taken
+	q, cols := deltaQuery(deliveriesFilter(after, touchedFilter(after), versions), provinceYear(province, year))
 	err := db.http.queryNative(ctx, q, func(res proto.Results) error {
 		if ids, ok := res[0].Data.(*proto.ColStr); ok {
 			for i := range ids.Pos {
@@ -151,17 +153,17 @@ var maxListedDuplicates = 10000
 // deliveriesFilter selects every delivery of the touched events. A
 // touched event delivered once has its one delivery above after; the
 // earlier deliveries of the others are those of the events delivered more
-// than once (winners), listed when they are few.
-func deliveriesFilter(after uint64, touched string, winners map[string]winner) string {
+// than once (dups, by id), listed when they are few.
+func deliveriesFilter(after uint64, touched string, dups map[string]uint64) string {
 	seq := "ingest_seq > " + strconv.FormatUint(after, 10)
 	switch {
-	case len(winners) == 0:
+	case len(dups) == 0:
 		return seq
-	case len(winners) > maxListedDuplicates:
+	case len(dups) > maxListedDuplicates:
 		return touched
 	}
-	ids := make([]string, 0, len(winners))
-	for id := range winners {
+	ids := make([]string, 0, len(dups))
+	for id := range dups {
 		ids = append(ids, quoteString(id))
 	}
 	sort.Strings(ids)
@@ -177,17 +179,17 @@ func deliveriesFilter(after uint64, touched string, winners map[string]winner) s
 // the other columns only where a touched delivery is, which is mostly in
 // the newest parts.
 func deltaQuery(deliveries, filter string) (string, []int) {
-	cols := make([]int, 0, columnar.NumColumns)
-	exprs := make([]string, 0, columnar.NumColumns+1)
-	for c := range eventColumns {
-		expr := eventColumns[c]
-		for _, kind := range eventKinds {
-			if r := payloadRange(kind); r[0] <= c && c <= r[1] {
-				expr = "if(kind = " + quoteString(kind) + ", " + expr + ", " + zeroValue(columnar.Schema.Field(c).Type) + ")"
-			}
+	exprs := append(eventColumns[:0:0], eventColumns[:]...)
+	for _, kind := range eventKinds {
+		r := payloadRange(kind)
+		for c := r[0]; c <= r[1]; c++ {
+			exprs[c] = "if(kind = " + quoteString(kind) + ", " + exprs[c] + ", " + zeroValue(columnar.Schema.Field(c).Type) + ")"
 		}
-		cols = append(cols, c)
-		exprs = append(exprs, expr+" AS c"+strconv.Itoa(c))
+	}
+	cols := make([]int, len(exprs))
+	for c := range exprs {
+		cols[c] = c
+		exprs[c] += " AS c" + strconv.Itoa(c)
 	}
 	exprs = append(exprs, "version AS v")
 	return "SELECT " + strings.Join(exprs, ", ") + " FROM events PREWHERE " + deliveries + " WHERE " + filter, cols

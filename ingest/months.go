@@ -107,7 +107,6 @@ func compact(months []*monthRows) {
 // pool holds the months written later. It is used by one writer at a time.
 type pool struct {
 	months []*monthRows
-	bytes  int64
 
 	dead      []bw.DeadLetter // dead letters held (Ingester.planDead)
 	deadBytes int64
@@ -127,14 +126,13 @@ func (p *pool) plan(batch []*monthRows, flushAll bool, minRows int, limit int64,
 		m.write = flushAll || now.Sub(m.oldest) >= maxHold
 	}
 	overflow := writeLargest(byMonth, minRows, limit)
-	p.months, p.bytes = nil, 0
+	p.months = nil
 	for _, mr := range all {
 		if overflow || byMonth[mr.month].write {
 			write = append(write, mr)
 			continue
 		}
 		p.months = append(p.months, mr)
-		p.bytes += mr.rows.Bytes()
 	}
 	return write
 }

@@ -199,7 +199,7 @@ func (j *Job) recompute(ctx context.Context, ref *bw.ReferenceData, py clickhous
 // readDelta reads what changed in py since the run's starting watermark,
 // with the duplicates findWork found when it did.
 func (j *Job) readDelta(ctx context.Context, py clickhouse.ProvinceYear, w work) (*clickhouse.EventDelta, error) {
-	if w.touched != nil && w.touched.After == w.from.watermark {
+	if w.touched != nil { // found above w.from.watermark by findWork
 		return j.db.ReadTouched(ctx, w.touched, py.Province, py.Year)
 	}
 	return j.db.ReadEventsSince(ctx, py.Province, py.Year, w.from.watermark)
