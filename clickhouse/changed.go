@@ -257,7 +257,10 @@ func (s *StoredResults) Len() (indicators, ruleResults int) {
 // from s, as InsertIndicators and ReplaceRuleResults do against the stored
 // rows, and on success updates s to what the tables now hold. Indicators
 // of another year than s's are compared with the stored rows. The
-// indicators and the rule results are written side by side.
+// indicators and the rule results are written side by side. A result
+// whose EventIDs is the very slice (one array, one length) of the one
+// last written is taken as unchanged in its ids without comparing them:
+// callers must not rewrite ids they passed (rules.State never does).
 func (db *DB) WriteResults(ctx context.Context, s *StoredResults, inds []bw.Indicator, counties []string,
 	vs []bw.Violation, issuerNames map[string]string) error {
 	indErr := make(chan error, 1)

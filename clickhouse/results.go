@@ -162,7 +162,14 @@ func (l *lastResult) sameSorted(v *bw.Violation, name string, ids []string) bool
 		len(o.EventIDs) != len(v.EventIDs) {
 		return false
 	}
-	return slices.Equal(o.EventIDs, ids) // o's ids were kept sorted
+	return sameSlice(o.EventIDs, ids) || slices.Equal(o.EventIDs, ids) // o's ids were kept sorted
+}
+
+// sameSlice reports whether a and b are the very same slice: one array,
+// one length. WriteResults takes such event ids as unchanged (its callers
+// do not rewrite ids they passed; rules.State never does).
+func sameSlice(a, b []string) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // tombstone is the row that switches the result l off.
@@ -208,7 +215,10 @@ func (db *DB) mergeRuleResults(ctx context.Context, province string, year int, l
 		}
 		v := &vs[j]
 		name := issuerNames[v.IssuerCode]
-		ids := sortedIDs(v.EventIDs) // once: each check walks every id
+		ids := v.EventIDs
+		if c > 0 || !sameSlice(last[i].v.EventIDs, ids) {
+			ids = sortedIDs(ids) // once: each check walks every id
+		}
 		if c > 0 || !last[i].sameSorted(v, name, ids) {
 			rows.addSorted(*v, name, 1, ids)
 		}

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	bw "github.com/burdenwatch/burdenwatch"
 	"github.com/burdenwatch/burdenwatch/columnar"
 )
 
@@ -27,9 +28,10 @@ func categoryOf(s string) uint8 {
 	return catOther
 }
 
-// inspRow is an inspection remembered for the aggregate and window rules.
-type inspRow struct {
-	rec, row       int32
+// inspection is an inspection as the aggregate and window rules keep it between
+// the calls of State.Add: its event id owned, its strings interned.
+type inspection struct {
+	id             string
 	sec            int64 // occurred_at, Unix seconds
 	day            int32
 	year           int32
@@ -42,9 +44,9 @@ type inspRow struct {
 	grassroots     bool
 }
 
-// formRow is a form remembered for form.multiple_per_issuer.
-type formRow struct {
-	rec, row       int32
+// dataReport is a form (a data_report event) as form.multiple_per_issuer keeps it.
+type dataReport struct {
+	id             string
 	sec            int64
 	year           int32
 	month          uint8
@@ -52,10 +54,12 @@ type formRow struct {
 	form           int32
 }
 
-// deployRef is an inspection naming its deployment document.
+// deployRef is an inspection naming its deployment document, with what
+// its inspection.too_soon result needs.
 type deployRef struct {
-	rec, row int32
-	doc      string // view into the batch; cloned before it leaves Evaluate
+	doc  string
+	day  int32
+	info rowInfo
 }
 
 // issuerCountyYear keys the issuer × county × year aggregates.
@@ -64,117 +68,111 @@ type issuerCountyYear struct{ issuer, county, year int32 }
 // planUnitYear keys inspection.visit_cap.
 type planUnitYear struct{ issuer, plan, unit, year int32 }
 
-// inspID returns the owned event id of inspection k, cloned once and
-// shared by every result that cites it.
-func (e *evaluator) inspID(k int32) string {
-	if e.inspIDCache == nil {
-		e.inspIDCache = make([]string, len(e.insps))
-	}
-	if e.inspIDCache[k] == "" {
-		in := &e.insps[k]
-		e.inspIDCache[k] = e.eventID(in.rec, in.row)
-	}
-	return e.inspIDCache[k]
+// scopes is the kept state of the aggregate rules over inspections and
+// forms: one scopeSet per rule (nil when the rule is off).
+type scopes struct {
+	compCap, appraisalCap, covert *scopeSet[issuerCountyYear]
+	visits                        *scopeSet[planUnitYear]
+	crowd                         *scopeSet[int32] // by county
+	forms                         *scopeSet[issuerCountyYear]
 }
 
-// inspIDs returns the owned event ids of inspections idx.
-func (e *evaluator) inspIDs(idx []int32) []string {
-	out := make([]string, len(idx))
-	for i, k := range idx {
-		out[i] = e.inspID(k)
+func newScopes(r *activeRules) scopes {
+	return scopes{
+		compCap:      newScopeSet[issuerCountyYear](r.compCap != nil, true),
+		appraisalCap: newScopeSet[issuerCountyYear](r.appraisalCap != nil, true),
+		covert:       newScopeSet[issuerCountyYear](r.covertShare != nil, true),
+		visits:       newScopeSet[planUnitYear](r.visitCap != nil, true),
+		crowd:        newScopeSet[int32](r.crowding != nil, false),
+		forms:        newScopeSet[issuerCountyYear](r.formMultiple != nil, true),
 	}
-	return out
 }
+
+// each calls f with every result the scopes hold.
+func (s *scopes) each(f func(*bw.Violation)) {
+	s.compCap.each(f)
+	s.appraisalCap.each(f)
+	s.covert.each(f)
+	s.visits.each(f)
+	s.crowd.each(f)
+	s.forms.each(f)
+}
+
+// inspBefore orders inspections in time, then by event id.
+func (e *evaluator) inspBefore(a, b int32) int {
+	x, y := &e.insps[a], &e.insps[b]
+	if x.sec != y.sec {
+		return cmp.Compare(x.sec, y.sec)
+	}
+	return strings.Compare(x.id, y.id)
+}
+
+// formBefore orders forms in time, then by event id.
+func (e *evaluator) formBefore(a, b int32) int {
+	x, y := &e.forms[a], &e.forms[b]
+	if x.sec != y.sec {
+		return cmp.Compare(x.sec, y.sec)
+	}
+	return strings.Compare(x.id, y.id)
+}
+
+func (e *evaluator) inspID(i int32) string { return e.insps[i].id }
+func (e *evaluator) formID(i int32) string { return e.forms[i].id }
+
+// icy returns the issuer × county × year key of an inspection.
+func (in *inspection) icy() issuerCountyYear { return issuerCountyYear{in.issuer, in.county, in.year} }
 
 // icyScope formats an issuer × county × year scope.
 func (e *evaluator) icyScope(k issuerCountyYear) string {
 	return "issuer=" + e.strs.str(k.issuer) + ";county=" + e.strs.str(k.county) + ";" + yearScope(int(k.year))
 }
 
+// inspectionAggregates adds the inspections of the current Add to the
+// scopes of the aggregate and window rules, in time order, and evaluates
+// the scopes they touched, the rules side by side.
 func (e *evaluator) inspectionAggregates() {
-	slices.SortFunc(e.insps, func(a, b inspRow) int {
-		if a.sec != b.sec {
-			return cmp.Compare(a.sec, b.sec)
+	slices.SortFunc(e.newInsps, e.inspBefore)
+	s := &e.scopes
+	for _, i := range e.newInsps {
+		in := &e.insps[i]
+		switch in.category {
+		case catComprehensive:
+			s.compCap.add(in.icy(), i)
+		case catAppraisal:
+			s.appraisalCap.add(in.icy(), i)
 		}
-		return strings.Compare(e.batches[a.rec].id.Value(int(a.row)), e.batches[b.rec].id.Value(int(b.row)))
-	})
-	// The rules below only read the sorted inspections and their ids: the
-	// ids are owned once for all of them, and they run side by side.
-	e.ownInspectionIDs()
+		if in.maxVisits > 0 {
+			s.visits.add(planUnitYear{in.issuer, in.plan, in.unit, in.year}, i)
+		}
+		if in.onSite && in.grassroots {
+			s.covert.add(in.icy(), i)
+		}
+		if in.onSite {
+			s.crowd.add(in.county, i)
+		}
+	}
 	e.parallel(
-		func(f *evaluator) { f.capRule(f.r.compCap, catComprehensive) },
-		func(f *evaluator) { f.capRule(f.r.appraisalCap, catAppraisal) },
+		func(f *evaluator) { f.capRule(f.r.compCap, s.compCap) },
+		func(f *evaluator) { f.capRule(f.r.appraisalCap, s.appraisalCap) },
 		(*evaluator).visitCapRule, (*evaluator).covertShareRule, (*evaluator).crowdingRule)
 }
 
-// ownInspectionIDs fills the owned event ids of every inspection (inspID)
-// with one allocation.
-func (e *evaluator) ownInspectionIDs() {
-	e.inspIDCache = make([]string, len(e.insps))
-	for k := range e.insps {
-		in := &e.insps[k]
-		e.inspIDCache[k] = e.batches[in.rec].id.Value(int(in.row))
-	}
-	cloneAll(e.inspIDCache)
-}
-
-// groupKey is the key of a group of inspections.
-type groupKey [4]int32
-
-// keyed is an inspection index with its group key.
-type keyed struct {
-	k groupKey
-	i int32
-}
-
-// eachGroup groups the inspections pick selects by their key and calls f
-// with each group's indices in time order. f must not keep the slice.
-func (e *evaluator) eachGroup(pick func(*inspRow) (groupKey, bool), f func([]int32)) {
-	var ks []keyed
-	for i := range e.insps {
-		if k, ok := pick(&e.insps[i]); ok {
-			ks = append(ks, keyed{k, int32(i)})
-		}
-	}
-	slices.SortFunc(ks, func(a, b keyed) int {
-		for j := range a.k {
-			if a.k[j] != b.k[j] {
-				return cmp.Compare(a.k[j], b.k[j])
-			}
-		}
-		return cmp.Compare(a.i, b.i)
-	})
-	var run []int32
-	for j := range ks {
-		run = append(run, ks[j].i)
-		if j+1 == len(ks) || ks[j+1].k != ks[j].k {
-			f(run)
-			run = run[:0]
-		}
-	}
-}
-
-// icy returns the issuer × county × year key of an inspection.
-func (in *inspRow) icy() issuerCountyYear { return issuerCountyYear{in.issuer, in.county, in.year} }
-
-// capRule reports issuer × county × year groups of inspections of
+// capRule reports issuer × county × year scopes of inspections of one
 // category with more inspections than the cap, dated in the month of the
 // first one above it.
-func (e *evaluator) capRule(r *ruleState, category uint8) {
+func (e *evaluator) capRule(r *ruleState, set *scopeSet[issuerCountyYear]) {
 	if r == nil {
 		return
 	}
 	limit := int(r.params[ParamMax])
-	pick := func(in *inspRow) (groupKey, bool) {
-		return groupKey{in.issuer, in.county, in.year}, in.category == category
-	}
-	e.eachGroup(pick, func(idx []int32) {
-		if len(idx) <= limit {
+	set.update(e.inspBefore, e.inspID, func(k issuerCountyYear, g *scopeGroup) {
+		g.res = g.res[:0]
+		if len(g.idx) <= limit {
 			return
 		}
-		first, cross := &e.insps[idx[0]], &e.insps[idx[limit]]
-		e.emitAggregate(r, e.strs.str(first.county), e.strs.str(first.issuer), e.icyScope(first.icy()),
-			e.monthStart(int(cross.year), cross.month), float64(len(idx)), float64(limit), e.inspIDs(idx))
+		cross := &e.insps[g.idx[limit]]
+		g.res = append(g.res, e.aggregate(r, e.strs.str(k.county), e.strs.str(k.issuer), e.icyScope(k),
+			e.monthStart(int(cross.year), cross.month), float64(len(g.idx)), float64(limit), g.ids))
 	})
 }
 
@@ -185,23 +183,21 @@ func (e *evaluator) visitCapRule() {
 	if r == nil {
 		return
 	}
-	pick := func(in *inspRow) (groupKey, bool) {
-		return groupKey{in.issuer, in.plan, in.unit, in.year}, in.maxVisits > 0
-	}
-	e.eachGroup(pick, func(idx []int32) {
-		first := &e.insps[idx[0]]
+	e.scopes.visits.update(e.inspBefore, e.inspID, func(k planUnitYear, g *scopeGroup) {
+		g.res = g.res[:0]
+		first := &e.insps[g.idx[0]]
 		limit := int(first.maxVisits)
-		if len(idx) <= limit {
+		if len(g.idx) <= limit {
 			return
 		}
-		cross := &e.insps[idx[limit]]
-		scope := "issuer=" + e.strs.str(first.issuer) + ";plan=" + e.strs.str(first.plan) + ";unit=" + e.strs.str(first.unit) + ";" + yearScope(int(first.year))
-		e.emitAggregate(r, e.strs.str(first.county), e.strs.str(first.issuer), scope,
-			e.monthStart(int(cross.year), cross.month), float64(len(idx)), float64(limit), e.inspIDs(idx))
+		cross := &e.insps[g.idx[limit]]
+		scope := "issuer=" + e.strs.str(k.issuer) + ";plan=" + e.strs.str(k.plan) + ";unit=" + e.strs.str(k.unit) + ";" + yearScope(int(k.year))
+		g.res = append(g.res, e.aggregate(r, e.strs.str(first.county), e.strs.str(k.issuer), scope,
+			e.monthStart(int(cross.year), cross.month), float64(len(g.idx)), float64(limit), g.ids))
 	})
 }
 
-// covertShareRule reports issuer × county × year groups of on-site
+// covertShareRule reports issuer × county × year scopes of on-site
 // grassroots inspections whose covert share, over all the year's data, is
 // below the limit. The result is dated in the first month after which the
 // cumulative share stayed below the limit at the end of every month with
@@ -212,17 +208,14 @@ func (e *evaluator) covertShareRule() {
 		return
 	}
 	limit := r.params[ParamMinShare]
-	pick := func(in *inspRow) (groupKey, bool) {
-		return groupKey{in.issuer, in.county, in.year}, in.onSite && in.grassroots
-	}
-	e.eachGroup(pick, func(idx []int32) {
-		month, share, below := e.covertBelowSince(idx, limit)
+	e.scopes.covert.update(e.inspBefore, e.inspID, func(k issuerCountyYear, g *scopeGroup) {
+		g.res = g.res[:0]
+		month, share, below := e.covertBelowSince(g.idx, limit)
 		if !below {
 			return
 		}
-		first := &e.insps[idx[0]]
-		e.emitAggregate(r, e.strs.str(first.county), e.strs.str(first.issuer), e.icyScope(first.icy()),
-			e.monthStart(int(first.year), month), share, limit, e.inspIDs(idx))
+		g.res = append(g.res, e.aggregate(r, e.strs.str(k.county), e.strs.str(k.issuer), e.icyScope(k),
+			e.monthStart(int(k.year), month), share, limit, g.ids))
 	})
 }
 
@@ -252,116 +245,105 @@ func (e *evaluator) covertBelowSince(idx []int32, limit float64) (since uint8, s
 // crowdingRule checks each on-site inspection, in time order per county:
 // it and the on-site inspections by other issuers on the same county in
 // the D days before it (calendar days, day − D … day) are counted as
-// distinct issuers; K or more gives one result at that inspection.
+// distinct issuers; K or more gives one result at that inspection. A
+// county's results before its first inspection of the current Add stand:
+// an inspection's window only holds inspections before it.
 func (e *evaluator) crowdingRule() {
 	r := e.r.crowding
 	if r == nil {
 		return
 	}
 	k, d := int(r.params[ParamK]), int32(r.params[ParamD])
-	byCounty := map[int32][]int32{}
-	for i := range e.insps {
-		if in := &e.insps[i]; in.onSite {
-			byCounty[in.county] = append(byCounty[in.county], int32(i))
-		}
-	}
-	w := crowdWindow{perIssuer: make([]int32, len(e.strs.strs)), rank: e.idRanks()}
-	for county, idx := range byCounty {
-		e.crowdingCounty(r, county, idx, k, d, &w)
-	}
+	w := crowdWindow{perIssuer: make([]int32, len(e.strs.strs))}
+	e.scopes.crowd.update(e.inspBefore, e.inspID, func(county int32, g *scopeGroup) {
+		e.crowdingCounty(r, county, g, k, d, &w)
+	})
 }
 
 // crowdWindow is the sliding window of one county's on-site inspections:
-// how many each issuer has in it, and their id ranks in sorted order (so
-// evidence comes out sorted without sorting strings).
+// how many each issuer has in it, and the inspections in event id order
+// (so evidence comes out sorted without sorting).
 type crowdWindow struct {
 	perIssuer []int32 // by issuer id
 	distinct  int     // issuers with perIssuer > 0
-	ranks     []int32 // id ranks of the window's inspections, ascending
-	rank      []int32 // id rank by inspection index
+	byID      []int32 // the window's inspections, in event id order
+}
+
+func (w *crowdWindow) find(e *evaluator, k int32) (int, bool) {
+	return slices.BinarySearchFunc(w.byID, e.insps[k].id, func(j int32, id string) int {
+		return strings.Compare(e.insps[j].id, id)
+	})
 }
 
 func (w *crowdWindow) add(e *evaluator, k int32) {
 	if w.perIssuer[e.insps[k].issuer]++; w.perIssuer[e.insps[k].issuer] == 1 {
 		w.distinct++
 	}
-	r := w.rank[k]
-	i, _ := slices.BinarySearch(w.ranks, r)
-	w.ranks = slices.Insert(w.ranks, i, r)
+	i, _ := w.find(e, k)
+	w.byID = slices.Insert(w.byID, i, k)
 }
 
 func (w *crowdWindow) remove(e *evaluator, k int32) {
 	if w.perIssuer[e.insps[k].issuer]--; w.perIssuer[e.insps[k].issuer] == 0 {
 		w.distinct--
 	}
-	if i, ok := slices.BinarySearch(w.ranks, w.rank[k]); ok {
-		w.ranks = slices.Delete(w.ranks, i, i+1)
+	if i, ok := w.find(e, k); ok {
+		w.byID = slices.Delete(w.byID, i, i+1)
 	}
 }
 
-func (e *evaluator) crowdingCounty(r *ruleState, county int32, idx []int32, k int, d int32, w *crowdWindow) {
-	left := 0
-	for _, cur := range idx {
+// crowdingCounty evaluates a county's inspections from its first one of
+// the current Add, the window filled from the inspections before it.
+func (e *evaluator) crowdingCounty(r *ruleState, county int32, g *scopeGroup, k int, d int32, w *crowdWindow) {
+	keep, _ := slices.BinarySearch(g.resAt, int32(g.first))
+	g.res, g.resAt = g.res[:keep], g.resAt[:keep]
+	from := e.insps[g.idx[g.first]].day - d
+	left, _ := slices.BinarySearchFunc(g.idx[:g.first], from, func(i int32, day int32) int {
+		return cmp.Compare(e.insps[i].day, day)
+	})
+	start := left
+	for p := start; p < len(g.idx); p++ {
+		cur := g.idx[p]
 		in := &e.insps[cur]
-		for ; e.insps[idx[left]].day < in.day-d; left++ {
-			w.remove(e, idx[left])
+		for ; e.insps[g.idx[left]].day < in.day-d; left++ {
+			w.remove(e, g.idx[left])
 		}
-		others := w.distinct
-		if w.perIssuer[in.issuer] > 0 {
-			others--
-		}
-		if 1+others >= k {
-			e.emitCrowding(r, county, w, cur, 1+others, k)
+		if p >= g.first {
+			others := w.distinct
+			if w.perIssuer[in.issuer] > 0 {
+				others--
+			}
+			if 1+others >= k {
+				g.res, g.resAt = append(g.res, e.crowdResult(r, county, w, cur, 1+others, k)), append(g.resAt, int32(p))
+			}
 		}
 		w.add(e, cur)
 	}
-	for _, cur := range idx[left:] {
+	for _, cur := range g.idx[left:] {
 		w.remove(e, cur)
 	}
 }
 
-// emitCrowding reports the crowd closed by inspection cur: cur and the
-// window's inspections by other issuers, in event id order.
-func (e *evaluator) emitCrowding(r *ruleState, county int32, w *crowdWindow, cur int32, issuers, k int) {
+// crowdResult is the crowd closed by inspection cur: cur and the window's
+// inspections by other issuers, in event id order.
+func (e *evaluator) crowdResult(r *ruleState, county int32, w *crowdWindow, cur int32, issuers, k int) bw.Violation {
 	in := &e.insps[cur]
-	ids := make([]string, 0, len(w.ranks)+1)
-	curRank, placed := w.rank[cur], false
-	for _, rk := range w.ranks {
-		j := e.byRank[rk]
-		if !placed && curRank < rk {
-			ids, placed = append(ids, e.inspID(cur)), true
+	ids := make([]string, 0, len(w.byID)+1)
+	placed := false
+	for _, j := range w.byID {
+		if !placed && in.id < e.insps[j].id {
+			ids, placed = append(ids, in.id), true
 		}
 		if e.insps[j].issuer != in.issuer {
-			ids = append(ids, e.inspID(j))
+			ids = append(ids, e.insps[j].id)
 		}
 	}
 	if !placed {
-		ids = append(ids, e.inspID(cur))
+		ids = append(ids, in.id)
 	}
-	scope := "county=" + e.strs.str(county) + ";event=" + e.inspID(cur)
-	e.emitSorted(r, e.strs.str(county), e.strs.str(in.issuer), scope,
+	scope := "county=" + e.strs.str(county) + ";event=" + in.id
+	return e.aggregate(r, e.strs.str(county), e.strs.str(in.issuer), scope,
 		e.monthStart(int(in.year), in.month), float64(issuers), float64(k), ids)
-}
-
-// idRanks returns, per inspection, its rank in event id order (and fills
-// byRank, the inverse), computed once.
-func (e *evaluator) idRanks() []int32 {
-	if e.ranks != nil {
-		return e.ranks
-	}
-	order := make([]int32, len(e.insps))
-	views := make([]string, len(e.insps))
-	for i := range order {
-		order[i] = int32(i)
-		views[i] = e.batches[e.insps[i].rec].id.Value(int(e.insps[i].row))
-	}
-	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(views[a], views[b]) })
-	e.ranks = make([]int32, len(e.insps))
-	for r, i := range order {
-		e.ranks[i] = int32(r)
-	}
-	e.byRank = order
-	return e.ranks
 }
 
 // formAggregates checks form.multiple_per_issuer: distinct form ids per
@@ -372,64 +354,42 @@ func (e *evaluator) formAggregates() {
 	if r == nil {
 		return
 	}
-	slices.SortFunc(e.forms, func(a, b formRow) int {
-		if a.sec != b.sec {
-			return cmp.Compare(a.sec, b.sec)
-		}
-		return strings.Compare(e.batches[a.rec].id.Value(int(a.row)), e.batches[b.rec].id.Value(int(b.row)))
-	})
-	type group struct {
-		forms map[int32]bool
-		rows  []int32
-		month uint8 // month the cap was first crossed; 0 = not crossed
+	slices.SortFunc(e.newForms, e.formBefore)
+	for _, i := range e.newForms {
+		f := &e.forms[i]
+		e.scopes.forms.add(issuerCountyYear{f.issuer, f.county, f.year}, i)
 	}
 	limit := int(r.params[ParamMax])
-	groups := map[issuerCountyYear]*group{}
-	for i := range e.forms {
-		f := &e.forms[i]
-		k := issuerCountyYear{f.issuer, f.county, f.year}
-		g := groups[k]
-		if g == nil {
-			g = &group{forms: map[int32]bool{}}
-			groups[k] = g
+	distinct := map[int32]bool{}
+	e.scopes.forms.update(e.formBefore, e.formID, func(k issuerCountyYear, g *scopeGroup) {
+		g.res = g.res[:0]
+		clear(distinct)
+		var month uint8 // month the cap was first crossed; 0 = not crossed
+		for _, i := range g.idx {
+			f := &e.forms[i]
+			distinct[f.form] = true
+			if month == 0 && len(distinct) > limit {
+				month = f.month
+			}
 		}
-		g.rows = append(g.rows, int32(i))
-		g.forms[f.form] = true
-		if g.month == 0 && len(g.forms) > limit {
-			g.month = f.month
+		if month == 0 {
+			return
 		}
-	}
-	for k, g := range groups {
-		if g.month == 0 {
-			continue
-		}
-		ids := make([]string, len(g.rows))
-		for i, j := range g.rows {
-			ids[i] = e.batches[e.forms[j].rec].id.Value(int(e.forms[j].row))
-		}
-		cloneAll(ids)
-		e.emitAggregate(r, e.strs.str(k.county), e.strs.str(k.issuer), e.icyScope(k),
-			e.monthStart(int(k.year), g.month), float64(len(g.forms)), float64(limit), ids)
-	}
-}
-
-// countyYearRule is one county × year check pending its evidence.
-type countyYearRule struct {
-	r     *ruleState
-	key   countyYearID
-	kind  int
-	month int
-	value int
-	limit int
+		g.res = append(g.res, e.aggregate(r, e.strs.str(k.county), e.strs.str(k.issuer), e.icyScope(k),
+			e.monthStart(int(k.year), month), float64(len(distinct)), float64(limit), g.ids))
+	})
 }
 
 // countyYearRules checks quotas and baselines (document.quota,
-// document.yoy, meeting.quota, inspection.yoy): the year-to-date count
-// above the limit, dated in the month it was first crossed.
+// document.yoy, meeting.quota, inspection.yoy) of the county-years the
+// current Add touched: the year-to-date count above the limit, dated in
+// the month it was first crossed, the county-year's events of the kind as
+// evidence.
 func (e *evaluator) countyYearRules() {
-	var pending []countyYearRule
-	for key, counts := range e.counts {
-		county, year := e.strs.str(key.county), int(key.year)
+	for _, cy := range e.cyTouched {
+		cy.touched = false
+		cy.res = cy.res[:0]
+		county, year := e.strs.str(cy.key.county), int(cy.key.year)
 		q := e.ref.quota(county, year)
 		b, _ := e.ref.baseline(county, year)
 		checks := []struct {
@@ -446,21 +406,16 @@ func (e *evaluator) countyYearRules() {
 			if c.r == nil || c.limit == nil {
 				continue
 			}
-			if month, total := crossing(&counts[c.kind], *c.limit); month > 0 {
-				pending = append(pending, countyYearRule{c.r, key, c.kind, month, total, *c.limit})
+			month, total := crossing(&cy.counts[c.kind], *c.limit)
+			if month == 0 {
+				continue
 			}
+			scope := "county=" + county + ";" + yearScope(year)
+			cy.res = append(cy.res, e.aggregate(c.r, county, "", scope, e.monthStart(year, uint8(month)),
+				float64(total), float64(*c.limit), cy.ids[c.kind].all()))
 		}
 	}
-	if len(pending) == 0 {
-		return
-	}
-	evidence := e.countyYearEvidence(pending)
-	for _, p := range pending {
-		ids := append([]string(nil), evidence[p.key][p.kind]...) // sorted
-		scope := "county=" + e.strs.str(p.key.county) + ";" + yearScope(int(p.key.year))
-		e.emitSorted(p.r, e.strs.str(p.key.county), "", scope,
-			e.monthStart(int(p.key.year), uint8(p.month)), float64(p.value), float64(p.limit), ids)
-	}
+	e.cyTouched = e.cyTouched[:0]
 }
 
 // crossing returns the first month whose year-to-date count exceeds
@@ -475,125 +430,55 @@ func crossing(months *[13]int, limit int) (month, total int) {
 	return month, total
 }
 
-// countyYearEvidence collects, in a second pass, the event ids of the
-// county-years and kinds that pending results need, sorted (once for the
-// results that share a list: document.quota and document.yoy).
-func (e *evaluator) countyYearEvidence(pending []countyYearRule) map[countyYearID]*[numCountedKinds][]string {
-	need := map[countyYearID]*[numCountedKinds][]string{}
-	wanted := map[countyYearID]*[numCountedKinds]bool{}
-	for _, p := range pending {
-		if need[p.key] == nil {
-			need[p.key], wanted[p.key] = new([numCountedKinds][]string), new([numCountedKinds]bool)
-		}
-		if !wanted[p.key][p.kind] {
-			_, total := crossing(&e.counts[p.key][p.kind], 0)
-			need[p.key][p.kind] = make([]string, 0, total)
-		}
-		wanted[p.key][p.kind] = true
-	}
-	for bi := range e.batches {
-		b := &e.batches[bi]
-		var lastCounty string
-		var lastYear int
-		var ids *[numCountedKinds][]string
-		var want *[numCountedKinds]bool
-		for row := 0; row < b.n; row++ {
-			ki := kindIndex(b.kind.Value(row))
-			if ki < 0 {
-				continue
-			}
-			year, _ := e.yearMonth(b, row)
-			if county := b.county.Value(row); want == nil || county != lastCounty || year != lastYear {
-				key := countyYearID{e.strs.ids[county], int32(year)}
-				lastCounty, lastYear, ids, want = e.strs.str(key.county), year, need[key], wanted[key]
-				if want == nil {
-					want = new([numCountedKinds]bool)
-				}
-			}
-			if want[ki] {
-				ids[ki] = append(ids[ki], b.id.Value(row)) // a view, owned below
-			}
-		}
-	}
-	for _, ids := range need {
-		for ki := range ids {
-			cloneAll(ids[ki])
-			sort.Strings(ids[ki])
-		}
-	}
-	return need
-}
-
-// cloneAll replaces views into Arrow buffers by owned strings, all in one
-// allocation.
-func cloneAll(views []string) {
-	n := 0
-	for _, v := range views {
-		n += len(v)
-	}
-	var sb strings.Builder
-	sb.Grow(n)
-	for _, v := range views {
-		sb.WriteString(v)
-	}
-	all, off := sb.String(), 0
-	for i, v := range views {
-		views[i] = all[off : off+len(v)]
-		off += len(v)
-	}
-}
-
-func kindIndex(kind string) int {
-	switch kind {
-	case kindDocument:
-		return kiDocument
-	case kindMeeting:
-		return kiMeeting
-	case kindInspection:
-		return kiInspection
-	}
-	return -1
-}
-
-// checkTooSoon resolves the deployment documents of inspections, first
-// among the evaluated events, then in docs, and reports inspections
-// within N calendar days after their document (0 ≤ days ≤ N).
-func (e *evaluator) checkTooSoon(docs DocumentTimes) {
+// checkTooSoon resolves the deployment documents of every kept
+// inspection naming one, first among all the events (all), then in docs,
+// and returns the results of the inspections within N calendar days after
+// their document (0 ≤ days ≤ N). It runs over every Add's inspections: a
+// document may arrive after the inspection naming it.
+func (e *evaluator) checkTooSoon(all *columnar.Events, docs DocumentTimes) ([]bw.Violation, error) {
 	r := e.r.tooSoon
 	if r == nil || len(e.deployed) == 0 {
-		return
+		return nil, nil
 	}
-	days := e.documentDays()
+	days, err := e.documentDays(all)
+	if err != nil {
+		return nil, err
+	}
 	for id, day := range days {
 		if t, ok := docs[id]; ok && day == noDay && !t.IsZero() {
 			days[id] = dayNumber(t, e.loc)
 		}
 	}
 	limit := int32(r.params[ParamDays])
-	for _, d := range e.deployed {
+	var out []bw.Violation
+	for i := range e.deployed {
+		d := &e.deployed[i]
 		docDay, ok := days[d.doc]
 		if !ok || docDay == noDay {
 			continue
 		}
-		b := &e.batches[d.rec]
-		if elapsed := b.day.Value(int(d.row)) - docDay; elapsed >= 0 && elapsed <= limit {
-			e.emitEvent(r, d.rec, int(d.row), float64(elapsed), float64(limit))
+		if elapsed := d.day - docDay; elapsed >= 0 && elapsed <= limit {
+			out = append(out, e.eventResult(r, &d.info, float64(elapsed), float64(limit)))
 		}
 	}
+	return out, nil
 }
 
 // noDay marks a deployment document not (yet) found.
 const noDay = int32(-1 << 31)
 
 // documentDays maps every deployment document id to its calendar day when
-// it is among the evaluated events, noDay otherwise.
-func (e *evaluator) documentDays() map[string]int32 {
+// it is among the events, noDay otherwise.
+func (e *evaluator) documentDays(all *columnar.Events) (map[string]int32, error) {
 	days := make(map[string]int32, len(e.deployed))
 	for _, d := range e.deployed {
 		days[d.doc] = noDay
 	}
-	for bi := range e.batches {
-		b := &e.batches[bi]
+	for i, rec := range all.Records {
+		b, err := bindBatch(rec, int32(i))
+		if err != nil {
+			return nil, fmt.Errorf("record batch %d: %w", i, err)
+		}
 		for row := 0; row < b.n; row++ {
 			if b.kind.Value(row) != kindDocument {
 				continue
@@ -603,7 +488,7 @@ func (e *evaluator) documentDays() map[string]int32 {
 			}
 		}
 	}
-	return days
+	return days, nil
 }
 
 // ExternalDocuments lists, sorted and without repeats, the deployment

@@ -18,52 +18,10 @@ import (
 // few percent of events breaking a rule.
 func syntheticEvents(tb testing.TB, n, counties int) *columnar.Events {
 	rng := rand.New(rand.NewSource(42))
-	start := at(2025, 1, 1, 0)
-	levels := []string{"province", "city", "county"}
-	kinds := []string{"department", "government", "party", "coordination_body"}
 	evs := make([]bw.Event, 0, 1<<16)
 	out := &columnar.Events{Province: "43", Year: 2025}
 	for i := 0; i < n; i++ {
-		t := start.Add(time.Duration(rng.Int63n(int64(365 * 24 * time.Hour))))
-		iss := rng.Intn(60)
-		e := bw.Event{
-			ID: fmt.Sprintf("ev-%08d", i), OccurredAt: t, CountyCode: countyCode(rng.Intn(counties)),
-			TargetLevel: bw.LevelCounty,
-			Issuer:      bw.Issuer{Code: fmt.Sprintf("I%02d", iss), Level: levels[iss%3], Kind: kinds[iss%4]},
-		}
-		if rng.Intn(3) == 0 {
-			e.UnitCode, e.TargetLevel = e.CountyCode+fmt.Sprintf("%03d", rng.Intn(20)), bw.LevelTownship
-		}
-		switch r := rng.Intn(100); {
-		case r < 8:
-			e.Kind = bw.KindInspection
-			e.Inspection = bw.Inspection{
-				Category: []string{"comprehensive", "special", "appraisal", "research", "routine"}[rng.Intn(5)],
-				PlanCode: fmt.Sprintf("P%d", rng.Intn(13)), InspectionCode: "x", Approved: rng.Intn(50) > 0,
-				Mode: []string{"covert", "covert", "overt", "written", "online"}[rng.Intn(5)], OnSite: rng.Intn(5) < 2,
-			}
-			if rng.Intn(10) == 0 {
-				e.Inspection.SampledUnits, e.Inspection.TotalUnits = uint32(rng.Intn(5)), 12
-			}
-			if rng.Intn(10) == 0 {
-				e.Inspection.DeploymentDocID = fmt.Sprintf("ev-%08d", rng.Intn(n))
-			}
-		case r < 63:
-			e.Kind = bw.KindDocument
-			e.Document = bw.Document{DocType: []string{"policy", "notice", "plan"}[rng.Intn(3)], Pages: uint32(1 + rng.Intn(11)),
-				RequiresUpwardReport: rng.Intn(30) == 0}
-			if rng.Intn(200) == 0 {
-				e.Document.VetoItems = []string{"安全生产", "招商引资"}
-			}
-		case r < 83:
-			e.Kind = bw.KindMeeting
-			e.Meeting = bw.Meeting{DurationMinutes: 60, Attendees: 2, CascadeRequired: rng.Intn(50) == 0}
-		default:
-			e.Kind = bw.KindDataReport
-			e.DataReport = bw.DataReport{FormID: fmt.Sprintf("F%d", rng.Intn(30)), Fields: 10,
-				DuplicateFields: uint32(rng.Intn(20) / 19), ApprovedSurvey: rng.Intn(20) > 0}
-		}
-		evs = append(evs, e)
+		evs = append(evs, syntheticEvent(rng, i, n, counties))
 		if len(evs) == cap(evs) || i == n-1 {
 			out.Records = append(out.Records, columnar.FromEvents("", 0, evs, 0).Records...)
 			evs = evs[:0]
@@ -71,6 +29,53 @@ func syntheticEvents(tb testing.TB, n, counties int) *columnar.Events {
 	}
 	tb.Cleanup(out.Release)
 	return out
+}
+
+// syntheticEvent is event i of syntheticEvents.
+func syntheticEvent(rng *rand.Rand, i, n, counties int) bw.Event {
+	start := at(2025, 1, 1, 0)
+	levels := []string{"province", "city", "county"}
+	kinds := []string{"department", "government", "party", "coordination_body"}
+	t := start.Add(time.Duration(rng.Int63n(int64(365 * 24 * time.Hour))))
+	iss := rng.Intn(60)
+	e := bw.Event{
+		ID: fmt.Sprintf("ev-%08d", i), OccurredAt: t, CountyCode: countyCode(rng.Intn(counties)),
+		TargetLevel: bw.LevelCounty,
+		Issuer:      bw.Issuer{Code: fmt.Sprintf("I%02d", iss), Level: levels[iss%3], Kind: kinds[iss%4]},
+	}
+	if rng.Intn(3) == 0 {
+		e.UnitCode, e.TargetLevel = e.CountyCode+fmt.Sprintf("%03d", rng.Intn(20)), bw.LevelTownship
+	}
+	switch r := rng.Intn(100); {
+	case r < 8:
+		e.Kind = bw.KindInspection
+		e.Inspection = bw.Inspection{
+			Category: []string{"comprehensive", "special", "appraisal", "research", "routine"}[rng.Intn(5)],
+			PlanCode: fmt.Sprintf("P%d", rng.Intn(13)), InspectionCode: "x", Approved: rng.Intn(50) > 0,
+			Mode: []string{"covert", "covert", "overt", "written", "online"}[rng.Intn(5)], OnSite: rng.Intn(5) < 2,
+		}
+		if rng.Intn(10) == 0 {
+			e.Inspection.SampledUnits, e.Inspection.TotalUnits = uint32(rng.Intn(5)), 12
+		}
+		if rng.Intn(10) == 0 {
+			e.Inspection.DeploymentDocID = fmt.Sprintf("ev-%08d", rng.Intn(n))
+		}
+	case r < 63:
+		e.Kind = bw.KindDocument
+		e.Document = bw.Document{DocType: []string{"policy", "notice", "plan"}[rng.Intn(3)], Pages: uint32(1 + rng.Intn(11)),
+			RequiresUpwardReport: rng.Intn(30) == 0}
+		if rng.Intn(200) == 0 {
+			e.Document.VetoItems = []string{"安全生产", "招商引资"}
+		}
+	case r < 83:
+		e.Kind = bw.KindMeeting
+		e.Meeting = bw.Meeting{DurationMinutes: 60, Attendees: 2, CascadeRequired: rng.Intn(50) == 0}
+	default:
+		e.Kind = bw.KindDataReport
+		e.DataReport = bw.DataReport{FormID: fmt.Sprintf("F%d", rng.Intn(30)), Fields: 10,
+			DuplicateFields: uint32(rng.Intn(20) / 19), ApprovedSurvey: rng.Intn(20) > 0}
+	}
+	return e
 }
 
 func countyCode(i int) string { return fmt.Sprintf("43%02d%02d", 1+i/50, i%50) }

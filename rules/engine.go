@@ -108,28 +108,39 @@ func (n *interner) id(s string) int32 {
 
 func (n *interner) str(id int32) string { return n.strs[id] }
 
-// evaluator holds the state of one Evaluate call.
+// evaluator holds the state of a State: what the rules keep between the
+// calls of Add, and the batches of the current one.
 type evaluator struct {
 	pack               Pack
 	r                  activeRules
 	ref                refIndex
 	loc                *time.Location
-	batches            []batch
+	batches            []batch   // of the current Add
 	strs               *interner // counties, issuers, units, plans, form ids
 	months             map[int]time.Time
-	counts             map[countyYearID]*countyCounts
-	yearCounts         []*countyCounts // counts of Events.Year by county id, a fast path into counts
-	insps              []inspRow
-	forms              []formRow
+	counts             map[countyYearID]*countyYear
+	yearCounts         []*countyYear // counts of Events.Year by county id, a fast path into counts
+	cyTouched          []*countyYear // county-years the current Add touched
+	insps              []inspection
+	forms              []dataReport
+	newInsps, newForms []int32 // indexes of the current Add's inspections and forms
 	deployed           []deployRef
-	lastRow            rowInfo          // cache of rowInfo
-	idSlab             []string         // backing of one-id evidence slices
+	scopes             scopes
+	ids                arena   // owned event ids
+	lastRow            rowInfo // cache of rowInfo
+	idSlab             []string
+	rowID              rowIDCache
 	year               int              // Events.Year
 	yearStart, yearEnd int32            // its first day and the next year's, days since 1970-01-01
-	ranks              []int32          // inspections' ranks in event id order (idRanks)
-	byRank             []int32          // inspection index by rank
-	inspIDCache        []string         // owned event ids of inspections, filled on first use (inspID)
-	chunks             [][]bw.Violation // results, in chunks to avoid regrowing one big slice
+	chunks             [][]bw.Violation // event results, in chunks to avoid regrowing one big slice
+}
+
+// rowIDCache is the owned event id of the row last asked for.
+type rowIDCache struct {
+	rec int32
+	row int
+	id  string
+	ok  bool
 }
 
 // Evaluate checks the enabled rules of pack against one province-year of
@@ -139,22 +150,51 @@ type evaluator struct {
 // may be nil (no reference data); docs may be nil (only deployment
 // documents among ev are known). Evaluate reads nothing but its arguments.
 func Evaluate(pack Pack, ev *columnar.Events, ref *bw.ReferenceData, docs DocumentTimes) ([]bw.Violation, error) {
-	e, err := newEvaluator(pack, ev, ref)
+	s, err := NewState(pack, ev.Province, ev.Year, ref)
 	if err != nil {
-		return nil, fmt.Errorf("evaluate rules of province %s: %w", ev.Province, err)
+		return nil, err
 	}
-	if err := e.run(ev, docs); err != nil {
-		return nil, fmt.Errorf("evaluate rules of province %s, year %d: %w", ev.Province, ev.Year, err)
-	}
-	return e.sorted(), nil
+	return s.Add(ev, ev, docs)
 }
 
-func newEvaluator(pack Pack, ev *columnar.Events, ref *bw.ReferenceData) (*evaluator, error) {
+// State is the evaluation of one province-year kept by a long-running
+// process between its runs (transform.Job): Add evaluates the events
+// added since the last call, and only the scopes they touch, and returns
+// the results over all events added so far, exactly as Evaluate of all of
+// them would. Events that replace or remove added ones, other reference
+// data or another pack need a new State. A State is not safe for
+// concurrent use.
+type State struct{ e *evaluator }
+
+// NewState returns the State of a province-year before any events, with
+// pack and ref as in Evaluate.
+func NewState(pack Pack, province string, year int, ref *bw.ReferenceData) (*State, error) {
+	e, err := newEvaluator(pack, province, year, ref)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate rules of province %s: %w", province, err)
+	}
+	return &State{e: e}, nil
+}
+
+// Add evaluates added, events not among those of the earlier calls, and
+// returns the results of all events added so far, sorted as Evaluate's.
+// all is every event added so far, added included (the deployment
+// documents of inspection.too_soon are looked up there), and docs the
+// times of the documents outside all, as in Evaluate. After an error the
+// State must not be used again.
+func (s *State) Add(added, all *columnar.Events, docs DocumentTimes) ([]bw.Violation, error) {
+	vs, err := s.e.add(added, all, docs)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate rules of province %s, year %d: %w", added.Province, s.e.year, err)
+	}
+	return vs, nil
+}
+
+func newEvaluator(pack Pack, province string, year int, ref *bw.ReferenceData) (*evaluator, error) {
 	loc := bw.Location()
 	if len(pack.Rules) == 0 {
 		pack.Rules = DefaultPack().Rules
 	}
-	province := ev.Province
 	if province == "" {
 		province = pack.Province
 	}
@@ -164,23 +204,24 @@ func newEvaluator(pack Pack, ev *columnar.Events, ref *bw.ReferenceData) (*evalu
 		loc:    loc,
 		strs:   newInterner(),
 		months: map[int]time.Time{},
-		counts: map[countyYearID]*countyCounts{},
-		year:   ev.Year,
+		counts: map[countyYearID]*countyYear{},
+		year:   year,
 	}
-	e.yearStart = int32(time.Date(ev.Year, 1, 1, 0, 0, 0, 0, time.UTC).Unix() / 86400)
-	e.yearEnd = int32(time.Date(ev.Year+1, 1, 1, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+	e.yearStart = int32(time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+	e.yearEnd = int32(time.Date(year+1, 1, 1, 0, 0, 0, 0, time.UTC).Unix() / 86400)
 	if err := e.r.bind(pack); err != nil {
 		return nil, err
 	}
+	e.scopes = newScopes(&e.r)
 	return e, nil
 }
 
-func (e *evaluator) run(ev *columnar.Events, docs DocumentTimes) error {
-	e.batches = make([]batch, len(ev.Records))
-	for i, rec := range ev.Records {
+func (e *evaluator) add(added, all *columnar.Events, docs DocumentTimes) ([]bw.Violation, error) {
+	e.batches = make([]batch, len(added.Records))
+	for i, rec := range added.Records {
 		b, err := bindBatch(rec, int32(i))
 		if err != nil {
-			return fmt.Errorf("record batch %d: %w", i, err)
+			return nil, fmt.Errorf("record batch %d: %w", i, err)
 		}
 		e.batches[i] = b
 	}
@@ -188,29 +229,29 @@ func (e *evaluator) run(ev *columnar.Events, docs DocumentTimes) error {
 	for bi := range e.batches {
 		e.scan(int32(bi))
 	}
-	e.checkTooSoon(docs)
+	e.batches, e.lastRow, e.rowID = nil, rowInfo{}, rowIDCache{} // views into added end here
+	tooSoon, err := e.checkTooSoon(all, docs)
+	if err != nil {
+		return nil, err
+	}
 	e.aggregates()
-	return nil
+	e.newInsps, e.newForms = e.newInsps[:0], e.newForms[:0]
+	return e.sorted(tooSoon), nil
 }
 
 // aggregates runs the three groups of aggregate rules (county × year
 // counts, inspections, forms) side by side. After the scan they only read
-// the evaluator's shared state, each group but its own list (inspections
-// and forms are sorted in place by their group only); each runs on a fork
-// with its own results and month cache, merged afterwards. The results are
-// sorted at the end, so the merge order does not matter.
+// the evaluator's shared state and write their own scopes; each runs on a
+// fork with its own month cache.
 func (e *evaluator) aggregates() {
 	e.parallel((*evaluator).countyYearRules, (*evaluator).inspectionAggregates, (*evaluator).formAggregates)
 }
 
-// parallel runs parts side by side, each on a fork of e, and adds their
-// results to e's.
+// parallel runs parts side by side, each on a fork of e.
 func (e *evaluator) parallel(parts ...func(*evaluator)) {
-	forks := make([]*evaluator, len(parts))
 	var wg sync.WaitGroup
-	for i, part := range parts {
+	for _, part := range parts {
 		f := e.fork()
-		forks[i] = f
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -218,20 +259,17 @@ func (e *evaluator) parallel(parts ...func(*evaluator)) {
 		}()
 	}
 	wg.Wait()
-	for _, f := range forks {
-		e.chunks = append(e.chunks, f.chunks...)
-	}
 }
 
 // fork is a shallow copy of e for one group of aggregate rules: shared
-// read-only state, its own results and caches.
+// read-only state, its own month cache.
 func (e *evaluator) fork() *evaluator {
 	f := *e
-	f.chunks, f.months, f.lastRow, f.idSlab = nil, map[int]time.Time{}, rowInfo{}, nil
+	f.months = map[int]time.Time{}
 	return &f
 }
 
-// reserve sizes the inspection and form lists from a count of the kind
+// reserve grows the inspection and form lists by a count of the kind
 // column, so the scan never regrows them.
 func (e *evaluator) reserve() {
 	insps, forms := 0, 0
@@ -246,9 +284,9 @@ func (e *evaluator) reserve() {
 			}
 		}
 	}
-	e.insps = make([]inspRow, 0, insps)
+	e.insps, e.newInsps = slices.Grow(e.insps, insps), slices.Grow(e.newInsps, insps)
 	if e.r.formMultiple != nil {
-		e.forms = make([]formRow, 0, forms)
+		e.forms, e.newForms = slices.Grow(e.forms, forms), slices.Grow(e.newForms, forms)
 	}
 }
 
@@ -263,9 +301,14 @@ func (e *evaluator) monthStart(year int, month uint8) time.Time {
 	return t
 }
 
-// eventID returns an owned copy of the event id of a row.
-func (e *evaluator) eventID(rec, row int32) string {
-	return strings.Clone(e.batches[rec].id.Value(int(row)))
+// eventID returns the owned event id of a row of the current Add, owned
+// once however many results and lists cite it.
+func (e *evaluator) eventID(b *batch, row int) string {
+	c := &e.rowID
+	if !c.ok || c.rec != b.rec || c.row != row {
+		*c = rowIDCache{rec: b.rec, row: row, id: e.ids.own(b.id.Value(row)), ok: true}
+	}
+	return c.id
 }
 
 // rowInfo caches what the results of one row share.
@@ -285,7 +328,7 @@ func (e *evaluator) rowInfo(b *batch, rec int32, row int) *rowInfo {
 	if len(e.idSlab) == cap(e.idSlab) {
 		e.idSlab = make([]string, 0, 4096)
 	}
-	e.idSlab = append(e.idSlab, strings.Clone(b.id.Value(row)))
+	e.idSlab = append(e.idSlab, e.eventID(b, row))
 	n := len(e.idSlab)
 	year, month := e.yearMonth(b, row)
 	*ri = rowInfo{
@@ -297,10 +340,14 @@ func (e *evaluator) rowInfo(b *batch, rec int32, row int) *rowInfo {
 	return ri
 }
 
-// emitEvent adds the result of an event rule for one row.
+// emitEvent keeps the result of an event rule for one row.
 func (e *evaluator) emitEvent(r *ruleState, rec int32, row int, value, limit float64) {
-	ri := e.rowInfo(&e.batches[rec], rec, row)
-	e.add(bw.Violation{
+	e.keep(e.eventResult(r, e.rowInfo(&e.batches[rec], rec, row), value, limit))
+}
+
+// eventResult is the result of an event rule for the row of ri.
+func (e *evaluator) eventResult(r *ruleState, ri *rowInfo, value, limit float64) bw.Violation {
+	return bw.Violation{
 		RuleID:     r.id,
 		Severity:   r.severity,
 		CountyCode: ri.county,
@@ -311,18 +358,12 @@ func (e *evaluator) emitEvent(r *ruleState, rec int32, row int, value, limit flo
 		Limit:      limit,
 		EventIDs:   ri.ids,
 		Citation:   r.citation,
-	})
+	}
 }
 
-// emitAggregate adds the result of an aggregate rule; ids are sorted.
-func (e *evaluator) emitAggregate(r *ruleState, county, issuer, scope string, month time.Time, value, limit float64, ids []string) {
-	sort.Strings(ids)
-	e.emitSorted(r, county, issuer, scope, month, value, limit, ids)
-}
-
-// emitSorted adds the result of an aggregate rule whose ids are sorted.
-func (e *evaluator) emitSorted(r *ruleState, county, issuer, scope string, month time.Time, value, limit float64, ids []string) {
-	e.add(bw.Violation{
+// aggregate is the result of an aggregate rule whose ids are sorted.
+func (e *evaluator) aggregate(r *ruleState, county, issuer, scope string, month time.Time, value, limit float64, ids []string) bw.Violation {
+	return bw.Violation{
 		RuleID:     r.id,
 		Severity:   r.severity,
 		CountyCode: county,
@@ -333,14 +374,14 @@ func (e *evaluator) emitSorted(r *ruleState, county, issuer, scope string, month
 		Limit:      limit,
 		EventIDs:   ids,
 		Citation:   r.citation,
-	})
+	}
 }
 
 // yearScope formats the year part of a scope key.
 func yearScope(year int) string { return "year=" + strconv.Itoa(year) }
 
-// add stores one result.
-func (e *evaluator) add(v bw.Violation) {
+// keep stores one event result.
+func (e *evaluator) keep(v bw.Violation) {
 	if n := len(e.chunks); n == 0 || len(e.chunks[n-1]) == cap(e.chunks[n-1]) {
 		e.chunks = append(e.chunks, make([]bw.Violation, 0, 4096))
 	}
@@ -348,10 +389,11 @@ func (e *evaluator) add(v bw.Violation) {
 	*last = append(*last, v)
 }
 
-// sorted returns the results ordered by county, rule id and scope. It
-// sorts compact keys (county and rule as ranks, then the scope) rather
-// than the results themselves.
-func (e *evaluator) sorted() []bw.Violation {
+// sorted returns every result (the kept event results, tooSoon, the
+// scopes') ordered by county, rule id and scope. It sorts compact keys
+// (county and rule as ranks, then the scope) rather than the results
+// themselves.
+func (e *evaluator) sorted(tooSoon []bw.Violation) []bw.Violation {
 	type sortKey struct {
 		county, rule int32
 		scope        string
@@ -359,11 +401,23 @@ func (e *evaluator) sorted() []bw.Violation {
 	}
 	var keys []sortKey
 	counties, rules := map[string]int32{}, map[string]int32{}
+	key := func(v *bw.Violation) {
+		keys = append(keys, sortKey{rank(counties, v.CountyCode), rank(rules, v.RuleID), v.Scope, v})
+	}
 	for _, c := range e.chunks {
 		for i := range c {
-			keys = append(keys, sortKey{rank(counties, c[i].CountyCode), rank(rules, c[i].RuleID), c[i].Scope, &c[i]})
+			key(&c[i])
 		}
 	}
+	for i := range tooSoon {
+		key(&tooSoon[i])
+	}
+	for _, cy := range e.counts {
+		for i := range cy.res {
+			key(&cy.res[i])
+		}
+	}
+	e.scopes.each(key)
 	countyOrder, ruleOrder := order(counties), order(rules)
 	slices.SortFunc(keys, func(a, b sortKey) int {
 		if a.county != b.county {

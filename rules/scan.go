@@ -3,6 +3,8 @@ package rules
 import (
 	"fmt"
 
+	bw "github.com/burdenwatch/burdenwatch"
+
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 
@@ -104,13 +106,23 @@ type countyYearID struct {
 // countyCounts counts a county-year's events per kind and month.
 type countyCounts [numCountedKinds][13]int
 
+// countyYear is what the county × year rules keep of a county-year: its
+// counts, the event ids of the kinds they cite, the results it last gave.
+type countyYear struct {
+	key     countyYearID
+	counts  countyCounts
+	ids     [numCountedKinds]idList
+	res     []bw.Violation
+	touched bool // by the current Add
+}
+
 // rowCtx is the per-row context the scan computes once.
 type rowCtx struct {
 	rec         int32
 	row         int
 	year, month int
 	county      int32
-	counts      *countyCounts
+	cy          *countyYear
 }
 
 // scan is the one pass over a batch: event rules are checked, counts
@@ -119,41 +131,68 @@ func (e *evaluator) scan(rec int32) {
 	b := &e.batches[rec]
 	var lastCounty string
 	var lastKey countyYearID
-	var lastCounts *countyCounts
+	var last *countyYear
+	cited := e.citedKinds()
 	for row := 0; row < b.n; row++ {
 		year, month := e.yearMonth(b, row)
 		c := rowCtx{rec: rec, row: row, year: year, month: month}
 		county := b.county.Value(row)
-		if lastCounts == nil || county != lastCounty || int32(year) != lastKey.year {
+		if last == nil || county != lastCounty || int32(year) != lastKey.year {
 			lastKey = countyYearID{e.strs.id(county), int32(year)}
 			lastCounty = e.strs.str(lastKey.county)
-			lastCounts = e.countsOf(lastKey)
+			last = e.countyYearOf(lastKey)
 		}
-		c.county, c.counts = lastKey.county, lastCounts
+		c.county, c.cy = lastKey.county, last
+		ki := -1
 		switch b.kind.Value(row) {
 		case kindInspection:
-			c.counts[kiInspection][month]++
+			ki = kiInspection
 			e.scanInspection(b, &c)
 		case kindDocument:
-			c.counts[kiDocument][month]++
+			ki = kiDocument
 			e.scanDocument(b, &c)
 		case kindMeeting:
-			c.counts[kiMeeting][month]++
+			ki = kiMeeting
 			e.scanMeeting(b, &c)
 		case kindDataReport:
 			e.scanForm(b, &c)
 		}
+		if ki >= 0 {
+			c.cy.counts[ki][month]++
+			if cited[ki] {
+				c.cy.ids[ki].tail = append(c.cy.ids[ki].tail, e.eventID(b, row))
+			}
+		}
 	}
 }
 
-// countsOf returns the counts of a county-year, created on first use.
-func (e *evaluator) countsOf(k countyYearID) *countyCounts {
+// citedKinds tells, by kind index, whether an enabled county × year rule
+// cites the county-year's events of that kind.
+func (e *evaluator) citedKinds() (cited [numCountedKinds]bool) {
+	cited[kiDocument] = e.r.docQuota != nil || e.r.docYoY != nil
+	cited[kiMeeting] = e.r.meetQuota != nil
+	cited[kiInspection] = e.r.inspYoY != nil
+	return cited
+}
+
+// countyYearOf returns the kept state of a county-year, created on first
+// use, and marks it touched by the current Add.
+func (e *evaluator) countyYearOf(k countyYearID) *countyYear {
+	c := e.lookupCountyYear(k)
+	if !c.touched {
+		c.touched = true
+		e.cyTouched = append(e.cyTouched, c)
+	}
+	return c
+}
+
+func (e *evaluator) lookupCountyYear(k countyYearID) *countyYear {
 	if int(k.year) == e.year && int(k.county) < len(e.yearCounts) && e.yearCounts[k.county] != nil {
 		return e.yearCounts[k.county]
 	}
 	c, ok := e.counts[k]
 	if !ok {
-		c = new(countyCounts)
+		c = &countyYear{key: k}
 		e.counts[k] = c
 	}
 	if int(k.year) == e.year {
@@ -193,10 +232,11 @@ func (e *evaluator) scanInspection(b *batch, c *rowCtx) {
 	e.flag(e.r.exempt, category == "comprehensive" && e.ref.exempt[yearCounty{c.year, e.strs.str(c.county)}], b, row)
 	e.checkSampling(b, row)
 	if d := b.deploy.Value(row); d != "" && e.r.tooSoon != nil {
-		e.deployed = append(e.deployed, deployRef{rec: c.rec, row: int32(row), doc: d})
+		e.deployed = append(e.deployed, deployRef{doc: e.ids.own(d), day: b.day.Value(row), info: *e.rowInfo(b, c.rec, row)})
 	}
-	e.insps = append(e.insps, inspRow{
-		rec: c.rec, row: int32(row), sec: int64(b.occurred.Value(row)), day: b.day.Value(row),
+	e.newInsps = append(e.newInsps, int32(len(e.insps)))
+	e.insps = append(e.insps, inspection{
+		id: e.eventID(b, row), sec: int64(b.occurred.Value(row)), day: b.day.Value(row),
 		year: int32(c.year), month: uint8(c.month), county: c.county,
 		issuer: e.strs.id(issuer), unit: e.strs.id(b.unit.Value(row)), plan: e.strs.id(planCode),
 		maxVisits: int32(maxVisits), category: categoryOf(category), onSite: onSite,
@@ -294,8 +334,9 @@ func (e *evaluator) scanForm(b *batch, c *rowCtx) {
 	}
 	e.flag(e.r.formUnapproved, !b.approvedSurvey.Value(row), b, row)
 	if e.r.formMultiple != nil {
-		e.forms = append(e.forms, formRow{
-			rec: c.rec, row: int32(row), sec: int64(b.occurred.Value(row)), year: int32(c.year), month: uint8(c.month),
+		e.newForms = append(e.newForms, int32(len(e.forms)))
+		e.forms = append(e.forms, dataReport{
+			id: e.eventID(b, row), sec: int64(b.occurred.Value(row)), year: int32(c.year), month: uint8(c.month),
 			county: c.county, issuer: e.strs.id(b.issuer.Value(row)), form: e.strs.id(b.formID.Value(row)),
 		})
 	}

@@ -14,8 +14,11 @@ import (
 // apply merges a delta into the kept events: the rows of touched events
 // are dropped (sliced out of their record batches) and the delta's
 // winning deliveries appended, so that the events are those ReadEvents
-// would read now. The delta's records move into c.
+// would read now. The delta's records move into c; c.added holds them
+// until the run ends, and c.redo tells whether kept rows were dropped.
+// The small blocks are left for compact.
 func (c *cachedYear) apply(d *clickhouse.EventDelta) error {
+	c.redo = false
 	if len(d.Touched) > 0 {
 		out := make([]arrow.Record, 0, len(c.ev.Records)+len(d.Events.Records))
 		for i, rec := range c.ev.Records {
@@ -24,20 +27,23 @@ func (c *cachedYear) apply(d *clickhouse.EventDelta) error {
 				d.Events.Release()
 				return fmt.Errorf("kept record batch %d: event_id is %s", i, rec.Column(columnar.ColEventID).DataType())
 			}
-			out = appendKept(out, rec, ids, d.Touched)
+			var dropped bool
+			out, dropped = appendKept(out, rec, ids, d.Touched)
+			c.redo = c.redo || dropped
 		}
 		c.ev.Records = out
 	}
+	c.added = &columnar.Events{Province: c.ev.Province, Year: c.ev.Year, Records: d.Events.Records}
 	c.ev.Records = append(c.ev.Records, d.Events.Records...)
 	d.Events.Records = nil
-	return c.compact()
+	return nil
 }
 
 // appendKept appends to out the rows of rec whose id is not touched: rec
 // itself when none is, else slices of it around the touched rows (rec is
-// then released; the slices hold its buffers).
-func appendKept(out []arrow.Record, rec arrow.Record, ids *array.String, touched map[string]struct{}) []arrow.Record {
-	n, start, dropped := ids.Len(), 0, false
+// then released; the slices hold its buffers); dropped tells which.
+func appendKept(out []arrow.Record, rec arrow.Record, ids *array.String, touched map[string]struct{}) (_ []arrow.Record, dropped bool) {
+	n, start := ids.Len(), 0
 	for i := 0; i < n; i++ {
 		if _, ok := touched[ids.Value(i)]; !ok {
 			continue
@@ -48,13 +54,13 @@ func appendKept(out []arrow.Record, rec arrow.Record, ids *array.String, touched
 		start, dropped = i+1, true
 	}
 	if !dropped {
-		return append(out, rec)
+		return append(out, rec), false
 	}
 	if start < n {
 		out = append(out, rec.NewSlice(int64(start), int64(n)))
 	}
 	rec.Release()
-	return out
+	return out, true
 }
 
 // compactAbove is the number of small record batches (deltas, slices)

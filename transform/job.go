@@ -3,6 +3,7 @@ package transform
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"time"
 
 	bw "github.com/burdenwatch/burdenwatch"
@@ -40,6 +41,10 @@ type Job struct {
 type cachedYear struct {
 	ev     *columnar.Events
 	stored *clickhouse.StoredResults
+	rules  *rules.State      // the rules' evaluation of ev; nil with Config.Evaluate
+	ref    *bw.ReferenceData // the reference data rules was made with
+	added  *columnar.Events  // the delta of this run (records shared with ev)
+	redo   bool              // the delta replaced kept events: rules starts again
 }
 
 // NewJob returns a Job that runs with cfg on db; the cache starts empty.
@@ -139,6 +144,7 @@ func (j *Job) recompute(ctx context.Context, ref *bw.ReferenceData, py clickhous
 		if err := c.apply(d); err != nil {
 			return nil, nil, fmt.Errorf("transform %s/%d: %w", py.Province, py.Year, err)
 		}
+		defer func() { c.added = nil }()
 	} else {
 		mode = "full"
 		ev, err := j.db.ReadEvents(ctx, py.Province, py.Year)
@@ -173,9 +179,13 @@ func (j *Job) recompute(ctx context.Context, ref *bw.ReferenceData, py clickhous
 		return nil, nil, fmt.Errorf("transform %s/%d: %w", py.Province, py.Year, err)
 	}
 	tRead := time.Now()
-	res, vs, tRules, tCompute, tAlerts, err := compute(ctx, j.cfg, ref, c.ev, docs, py.Province, py.Year)
+	res, vs, tRules, tCompute, tAlerts, err := compute(ctx, j.cfg, ref, c.ev, py.Province, py.Year,
+		func(pack rules.Pack) ([]bw.Violation, error) { return c.evaluate(j.cfg, pack, ref, docs, py) })
 	if err != nil {
 		return nil, nil, err
+	}
+	if err := c.compact(); err != nil { // the delta's small blocks, before later runs pay for them
+		return nil, nil, fmt.Errorf("transform %s/%d: %w", py.Province, py.Year, err)
 	}
 	if c.stored != nil {
 		err = j.db.WriteResults(ctx, c.stored, res.Indicators, res.Counties, vs, res.IssuerNames)
@@ -216,12 +226,32 @@ func (j *Job) fits(py clickhouse.ProvinceYear, n int) bool {
 	return n <= j.cfg.maxCachedEvents()
 }
 
-// compute is the rules, indicators and alerts steps of a recompute; it
-// returns the times each step ended.
-func compute(ctx context.Context, cfg Config, ref *bw.ReferenceData, ev *columnar.Events, docs rules.DocumentTimes,
-	province string, year int) (res *indicator.Result, vs []bw.Violation, tRules, tCompute, tAlerts time.Time, err error) {
-	pack := cfg.Packs.For(province)
-	pack.BaselineYear = cfg.baselineYear(pack, province)
+// evaluate checks the rules of the province-year: the kept State adds
+// this run's delta when it can (the delta only added events, the
+// reference data is the same), else a new State evaluates every event.
+// Config.Evaluate, when set, evaluates every event and nothing is kept.
+func (c *cachedYear) evaluate(cfg Config, pack rules.Pack, ref *bw.ReferenceData, docs rules.DocumentTimes,
+	py clickhouse.ProvinceYear) ([]bw.Violation, error) {
+	if cfg.Evaluate != nil {
+		c.rules = nil
+		return cfg.Evaluate(pack, c.ev, ref, docs)
+	}
+	if c.rules != nil && c.added != nil && !c.redo && reflect.DeepEqual(c.ref, ref) {
+		return c.rules.Add(c.added, c.ev, docs)
+	}
+	s, err := rules.NewState(pack, py.Province, py.Year, ref)
+	if err != nil {
+		return nil, err
+	}
+	c.rules, c.ref = s, ref
+	return s.Add(c.ev, c.ev, docs)
+}
+
+// compute is the rules (evaluate), indicators and alerts steps of a
+// recompute; it returns the times each step ended.
+func compute(ctx context.Context, cfg Config, ref *bw.ReferenceData, ev *columnar.Events, province string, year int,
+	evaluate func(rules.Pack) ([]bw.Violation, error)) (res *indicator.Result, vs []bw.Violation, tRules, tCompute, tAlerts time.Time, err error) {
+	pack := cfg.pack(province)
 	// The event sums of the indicators need no rule results: they are
 	// accumulated beside the rules (2 cores), only the count of results
 	// and the indicators themselves wait for them.
@@ -232,7 +262,7 @@ func compute(ctx context.Context, cfg Config, ref *bw.ReferenceData, ev *columna
 		defer close(summed)
 		part, partErr = indicator.Accumulate(ev, ref)
 	}()
-	vs, err = cfg.evaluator()(pack, ev, ref, docs)
+	vs, err = evaluate(pack)
 	<-summed
 	if err == nil {
 		err = partErr

@@ -188,8 +188,7 @@ func Recompute(ctx context.Context, db *clickhouse.DB, cfg Config, ref *bw.Refer
 	}
 	defer ev.Release()
 	tRead := time.Now()
-	pack := cfg.Packs.For(province)
-	pack.BaselineYear = cfg.baselineYear(pack, province)
+	pack := cfg.pack(province)
 	vs, err := cfg.evaluator()(pack, ev, ref, docs)
 	if err != nil {
 		return nil, nil, fmt.Errorf("transform %s/%d: %w", province, year, err)
@@ -245,6 +244,13 @@ func (cfg Config) evaluator() Evaluator {
 		return cfg.Evaluate
 	}
 	return rules.Evaluate
+}
+
+// pack is the province's rule pack with its baseline year resolved.
+func (cfg Config) pack(province string) rules.Pack {
+	pack := cfg.Packs.For(province)
+	pack.BaselineYear = cfg.baselineYear(pack, province)
+	return pack
 }
 
 // baselineYear resolves the province's baseline year: the override, the
