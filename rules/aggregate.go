@@ -166,12 +166,12 @@ func (e *evaluator) capRule(r *ruleState, set *scopeSet[issuerCountyYear]) {
 	}
 	limit := int(r.params[ParamMax])
 	set.update(e.inspBefore, e.inspID, func(k issuerCountyYear, g *scopeGroup) {
-		g.res = g.res[:0]
+		g.res = e.retire(g.res)
 		if len(g.idx) <= limit {
 			return
 		}
 		cross := &e.insps[g.idx[limit]]
-		g.res = append(g.res, e.aggregate(r, e.strs.str(k.county), e.strs.str(k.issuer), e.icyScope(k),
+		g.res = e.emit(g.res, e.aggregate(r, e.strs.str(k.county), e.strs.str(k.issuer), e.icyScope(k),
 			e.monthStart(int(cross.year), cross.month), float64(len(g.idx)), float64(limit), g.ids))
 	})
 }
@@ -184,7 +184,7 @@ func (e *evaluator) visitCapRule() {
 		return
 	}
 	e.scopes.visits.update(e.inspBefore, e.inspID, func(k planUnitYear, g *scopeGroup) {
-		g.res = g.res[:0]
+		g.res = e.retire(g.res)
 		first := &e.insps[g.idx[0]]
 		limit := int(first.maxVisits)
 		if len(g.idx) <= limit {
@@ -192,7 +192,7 @@ func (e *evaluator) visitCapRule() {
 		}
 		cross := &e.insps[g.idx[limit]]
 		scope := "issuer=" + e.strs.str(k.issuer) + ";plan=" + e.strs.str(k.plan) + ";unit=" + e.strs.str(k.unit) + ";" + yearScope(int(k.year))
-		g.res = append(g.res, e.aggregate(r, e.strs.str(first.county), e.strs.str(k.issuer), scope,
+		g.res = e.emit(g.res, e.aggregate(r, e.strs.str(first.county), e.strs.str(k.issuer), scope,
 			e.monthStart(int(cross.year), cross.month), float64(len(g.idx)), float64(limit), g.ids))
 	})
 }
@@ -209,12 +209,12 @@ func (e *evaluator) covertShareRule() {
 	}
 	limit := r.params[ParamMinShare]
 	e.scopes.covert.update(e.inspBefore, e.inspID, func(k issuerCountyYear, g *scopeGroup) {
-		g.res = g.res[:0]
+		g.res = e.retire(g.res)
 		month, share, below := e.covertBelowSince(g.idx, limit)
 		if !below {
 			return
 		}
-		g.res = append(g.res, e.aggregate(r, e.strs.str(k.county), e.strs.str(k.issuer), e.icyScope(k),
+		g.res = e.emit(g.res, e.aggregate(r, e.strs.str(k.county), e.strs.str(k.issuer), e.icyScope(k),
 			e.monthStart(int(k.year), month), share, limit, g.ids))
 	})
 }
@@ -296,6 +296,7 @@ func (w *crowdWindow) remove(e *evaluator, k int32) {
 // the current Add, the window filled from the inspections before it.
 func (e *evaluator) crowdingCounty(r *ruleState, county int32, g *scopeGroup, k int, d int32, w *crowdWindow) {
 	keep, _ := slices.BinarySearch(g.resAt, int32(g.first))
+	e.retire(g.res[keep:])
 	g.res, g.resAt = g.res[:keep], g.resAt[:keep]
 	from := e.insps[g.idx[g.first]].day - d
 	left, _ := slices.BinarySearchFunc(g.idx[:g.first], from, func(i int32, day int32) int {
@@ -314,7 +315,7 @@ func (e *evaluator) crowdingCounty(r *ruleState, county int32, g *scopeGroup, k 
 				others--
 			}
 			if 1+others >= k {
-				g.res, g.resAt = append(g.res, e.crowdResult(r, county, w, cur, 1+others, k)), append(g.resAt, int32(p))
+				g.res, g.resAt = e.emit(g.res, e.crowdResult(r, county, w, cur, 1+others, k)), append(g.resAt, int32(p))
 			}
 		}
 		w.add(e, cur)
@@ -362,7 +363,7 @@ func (e *evaluator) formAggregates() {
 	limit := int(r.params[ParamMax])
 	distinct := map[int32]bool{}
 	e.scopes.forms.update(e.formBefore, e.formID, func(k issuerCountyYear, g *scopeGroup) {
-		g.res = g.res[:0]
+		g.res = e.retire(g.res)
 		clear(distinct)
 		var month uint8 // month the cap was first crossed; 0 = not crossed
 		for _, i := range g.idx {
@@ -375,7 +376,7 @@ func (e *evaluator) formAggregates() {
 		if month == 0 {
 			return
 		}
-		g.res = append(g.res, e.aggregate(r, e.strs.str(k.county), e.strs.str(k.issuer), e.icyScope(k),
+		g.res = e.emit(g.res, e.aggregate(r, e.strs.str(k.county), e.strs.str(k.issuer), e.icyScope(k),
 			e.monthStart(int(k.year), month), float64(len(distinct)), float64(limit), g.ids))
 	})
 }
@@ -388,7 +389,7 @@ func (e *evaluator) formAggregates() {
 func (e *evaluator) countyYearRules() {
 	for _, cy := range e.cyTouched {
 		cy.touched = false
-		cy.res = cy.res[:0]
+		cy.res = e.retire(cy.res)
 		county, year := e.strs.str(cy.key.county), int(cy.key.year)
 		q := e.ref.quota(county, year)
 		b, _ := e.ref.baseline(county, year)
@@ -411,11 +412,10 @@ func (e *evaluator) countyYearRules() {
 				continue
 			}
 			scope := "county=" + county + ";" + yearScope(year)
-			cy.res = append(cy.res, e.aggregate(c.r, county, "", scope, e.monthStart(year, uint8(month)),
+			cy.res = e.emit(cy.res, e.aggregate(c.r, county, "", scope, e.monthStart(year, uint8(month)),
 				float64(total), float64(*c.limit), cy.ids[c.kind].all()))
 		}
 	}
-	e.cyTouched = e.cyTouched[:0]
 }
 
 // crossing returns the first month whose year-to-date count exceeds

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -119,4 +120,48 @@ func envInt(name string, def int) int {
 		return v
 	}
 	return def
+}
+
+// BenchmarkStateAddMonth adds December to a State holding January to
+// November of the synthetic province-year (1M events on 200 counties by
+// default): what a long-running transform's rules cost for a month of
+// new events.
+func BenchmarkStateAddMonth(b *testing.B) {
+	n, counties := envInt("BURDENWATCH_BENCH_EVENTS", 1_000_000), envInt("BURDENWATCH_BENCH_COUNTIES", 200)
+	rng := rand.New(rand.NewSource(42))
+	kept := &columnar.Events{Province: "43", Year: 2025}
+	var chunk, december []bw.Event
+	for i := 0; i < n; i++ {
+		e := syntheticEvent(rng, i, n, counties)
+		if e.OccurredAt.Month() == time.December {
+			december = append(december, e)
+			continue
+		}
+		if chunk = append(chunk, e); len(chunk) == 1<<16 {
+			kept.Records, chunk = append(kept.Records, columnar.FromEvents("", 0, chunk, 0).Records...), chunk[:0]
+		}
+	}
+	kept.Records = append(kept.Records, columnar.FromEvents("", 0, chunk, 0).Records...)
+	defer kept.Release()
+	added := columnar.FromEvents("43", 2025, december, 0)
+	defer added.Release()
+	all := &columnar.Events{Province: "43", Year: 2025, Records: append(slices.Clone(kept.Records), added.Records...)}
+	ref, pk := benchRef(counties), DefaultPack()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		s, err := NewState(pk, "43", 2025, ref)
+		if err == nil {
+			_, err = s.Add(kept, kept, nil)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		vs, err := s.Add(added, all, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(len(vs)), "results")
+	}
 }

@@ -130,9 +130,36 @@ type evaluator struct {
 	lastRow            rowInfo // cache of rowInfo
 	idSlab             []string
 	rowID              rowIDCache
-	year               int              // Events.Year
-	yearStart, yearEnd int32            // its first day and the next year's, days since 1970-01-01
-	chunks             [][]bw.Violation // event results, in chunks to avoid regrowing one big slice
+	year               int            // Events.Year
+	yearStart, yearEnd int32          // its first day and the next year's, days since 1970-01-01
+	log                *changes       // what the current Add changes in out (a fork's own)
+	out                []bw.Violation // the results of the last Add, sorted
+	tooSoon            []bw.Violation // the inspection.too_soon results among them
+}
+
+// changes is what an Add changes in the results: the results made and
+// the keys of the results given up (a re-evaluated scope's old ones).
+type changes struct {
+	added   []bw.Violation
+	removed []resultKey
+}
+
+// resultKey identifies a result: scopes are unique within a county.
+type resultKey struct{ county, scope string }
+
+// retire records that the results old give way and returns old emptied,
+// for the scope's new results.
+func (e *evaluator) retire(old []bw.Violation) []bw.Violation {
+	for i := range old {
+		e.log.removed = append(e.log.removed, resultKey{old[i].CountyCode, old[i].Scope})
+	}
+	return old[:0]
+}
+
+// emit records a new result v and appends it to the scope's results.
+func (e *evaluator) emit(res []bw.Violation, v bw.Violation) []bw.Violation {
+	e.log.added = append(e.log.added, v)
+	return append(res, v)
 }
 
 // rowIDCache is the owned event id of the row last asked for.
@@ -164,7 +191,10 @@ func Evaluate(pack Pack, ev *columnar.Events, ref *bw.ReferenceData, docs Docume
 // them would. Events that replace or remove added ones, other reference
 // data or another pack need a new State. A State is not safe for
 // concurrent use.
-type State struct{ e *evaluator }
+type State struct {
+	e       *evaluator
+	prepare sync.WaitGroup // Prepare's work, waited for by Add
+}
 
 // NewState returns the State of a province-year before any events, with
 // pack and ref as in Evaluate.
@@ -183,11 +213,29 @@ func NewState(pack Pack, province string, year int, ref *bw.ReferenceData) (*Sta
 // times of the documents outside all, as in Evaluate. After an error the
 // State must not be used again.
 func (s *State) Add(added, all *columnar.Events, docs DocumentTimes) ([]bw.Violation, error) {
+	s.prepare.Wait()
 	vs, err := s.e.add(added, all, docs)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate rules of province %s, year %d: %w", added.Province, s.e.year, err)
 	}
 	return vs, nil
+}
+
+// Prepare starts, in the background, work the next Add would otherwise
+// do itself: sorting the county-years' event ids that the quota and
+// baseline rules cite once crossed. A long-running process calls it when
+// an Add returns, so that the work is done while it writes; the next Add
+// waits for it.
+func (s *State) Prepare() {
+	s.prepare.Add(1)
+	go func() {
+		defer s.prepare.Done()
+		for _, cy := range s.e.counts {
+			for ki := range cy.ids {
+				cy.ids[ki].all()
+			}
+		}
+	}()
 }
 
 func newEvaluator(pack Pack, province string, year int, ref *bw.ReferenceData) (*evaluator, error) {
@@ -206,6 +254,7 @@ func newEvaluator(pack Pack, province string, year int, ref *bw.ReferenceData) (
 		months: map[int]time.Time{},
 		counts: map[countyYearID]*countyYear{},
 		year:   year,
+		log:    &changes{},
 	}
 	e.yearStart = int32(time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC).Unix() / 86400)
 	e.yearEnd = int32(time.Date(year+1, 1, 1, 0, 0, 0, 0, time.UTC).Unix() / 86400)
@@ -234,9 +283,14 @@ func (e *evaluator) add(added, all *columnar.Events, docs DocumentTimes) ([]bw.V
 	if err != nil {
 		return nil, err
 	}
+	e.retire(e.tooSoon)
+	e.tooSoon = tooSoon
+	e.log.added = append(e.log.added, tooSoon...)
 	e.aggregates()
-	e.newInsps, e.newForms = e.newInsps[:0], e.newForms[:0]
-	return e.sorted(tooSoon), nil
+	e.newInsps, e.newForms, e.cyTouched = e.newInsps[:0], e.newForms[:0], e.cyTouched[:0]
+	e.out = mergeResults(e.out, e.log)
+	*e.log = changes{}
+	return e.out, nil
 }
 
 // aggregates runs the three groups of aggregate rules (county × year
@@ -247,11 +301,14 @@ func (e *evaluator) aggregates() {
 	e.parallel((*evaluator).countyYearRules, (*evaluator).inspectionAggregates, (*evaluator).formAggregates)
 }
 
-// parallel runs parts side by side, each on a fork of e.
+// parallel runs parts side by side, each on a fork of e, and adds their
+// changes to e's.
 func (e *evaluator) parallel(parts ...func(*evaluator)) {
 	var wg sync.WaitGroup
-	for _, part := range parts {
+	forks := make([]*evaluator, len(parts))
+	for i, part := range parts {
 		f := e.fork()
+		forks[i] = f
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -259,13 +316,17 @@ func (e *evaluator) parallel(parts ...func(*evaluator)) {
 		}()
 	}
 	wg.Wait()
+	for _, f := range forks {
+		e.log.added = append(e.log.added, f.log.added...)
+		e.log.removed = append(e.log.removed, f.log.removed...)
+	}
 }
 
 // fork is a shallow copy of e for one group of aggregate rules: shared
-// read-only state, its own month cache.
+// read-only state, its own month cache and changes.
 func (e *evaluator) fork() *evaluator {
 	f := *e
-	f.months = map[int]time.Time{}
+	f.months, f.log = map[int]time.Time{}, &changes{}
 	return &f
 }
 
@@ -340,9 +401,10 @@ func (e *evaluator) rowInfo(b *batch, rec int32, row int) *rowInfo {
 	return ri
 }
 
-// emitEvent keeps the result of an event rule for one row.
+// emitEvent records the result of an event rule for one row: event
+// results stand as long as the State (their events are never replaced).
 func (e *evaluator) emitEvent(r *ruleState, rec int32, row int, value, limit float64) {
-	e.keep(e.eventResult(r, e.rowInfo(&e.batches[rec], rec, row), value, limit))
+	e.log.added = append(e.log.added, e.eventResult(r, e.rowInfo(&e.batches[rec], rec, row), value, limit))
 }
 
 // eventResult is the result of an event rule for the row of ri.
@@ -380,44 +442,71 @@ func (e *evaluator) aggregate(r *ruleState, county, issuer, scope string, month 
 // yearScope formats the year part of a scope key.
 func yearScope(year int) string { return "year=" + strconv.Itoa(year) }
 
-// keep stores one event result.
-func (e *evaluator) keep(v bw.Violation) {
-	if n := len(e.chunks); n == 0 || len(e.chunks[n-1]) == cap(e.chunks[n-1]) {
-		e.chunks = append(e.chunks, make([]bw.Violation, 0, 4096))
+// mergeResults returns the results of an Add: out, the last Add's
+// (sorted), without the ones given up, merged with the ones made, sorted
+// by county, rule id and scope.
+func mergeResults(out []bw.Violation, c *changes) []bw.Violation {
+	added := sortResults(c.added)
+	if len(out) == 0 {
+		return added
 	}
-	last := &e.chunks[len(e.chunks)-1]
-	*last = append(*last, v)
+	removed := make(map[resultKey]struct{}, len(c.removed))
+	for _, k := range c.removed {
+		removed[k] = struct{}{}
+	}
+	next := make([]bw.Violation, 0, len(out)+len(added))
+	i, j := 0, 0
+	for i < len(out) || j < len(added) {
+		if i < len(out) && len(removed) > 0 {
+			if _, gone := removed[resultKey{out[i].CountyCode, out[i].Scope}]; gone {
+				i++
+				continue
+			}
+		}
+		if j == len(added) || (i < len(out) && compareResults(&out[i], &added[j]) < 0) {
+			next, i = append(next, out[i]), i+1
+		} else {
+			next, j = append(next, added[j]), j+1
+		}
+	}
+	return next
 }
 
-// sorted returns every result (the kept event results, tooSoon, the
-// scopes') ordered by county, rule id and scope. It sorts compact keys
-// (county and rule as ranks, then the scope) rather than the results
-// themselves.
-func (e *evaluator) sorted(tooSoon []bw.Violation) []bw.Violation {
+// compareResults orders results by county, rule id and scope.
+func compareResults(a, b *bw.Violation) int {
+	if c := strings.Compare(a.CountyCode, b.CountyCode); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.RuleID, b.RuleID); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Scope, b.Scope)
+}
+
+// sortResults returns vs ordered by county, rule id and scope. It sorts
+// compact keys (county and rule as ranks, then the scope) rather than the
+// results themselves, then copies the results in their own order (reads
+// in memory order, writes scattered: the cheaper way round).
+func sortResults(vs []bw.Violation) []bw.Violation {
 	type sortKey struct {
 		county, rule int32
 		scope        string
-		v            *bw.Violation
+		src          int32
 	}
-	var keys []sortKey
+	keys := make([]sortKey, len(vs))
 	counties, rules := map[string]int32{}, map[string]int32{}
-	key := func(v *bw.Violation) {
-		keys = append(keys, sortKey{rank(counties, v.CountyCode), rank(rules, v.RuleID), v.Scope, v})
-	}
-	for _, c := range e.chunks {
-		for i := range c {
-			key(&c[i])
+	var lastCounty, lastRule string
+	var lastCountyRank, lastRuleRank int32 = -1, -1
+	for i := range vs {
+		v := &vs[i]
+		if lastCountyRank < 0 || v.CountyCode != lastCounty {
+			lastCounty, lastCountyRank = v.CountyCode, rank(counties, v.CountyCode)
 		}
-	}
-	for i := range tooSoon {
-		key(&tooSoon[i])
-	}
-	for _, cy := range e.counts {
-		for i := range cy.res {
-			key(&cy.res[i])
+		if lastRuleRank < 0 || v.RuleID != lastRule {
+			lastRule, lastRuleRank = v.RuleID, rank(rules, v.RuleID)
 		}
+		keys[i] = sortKey{lastCountyRank, lastRuleRank, v.Scope, int32(i)}
 	}
-	e.scopes.each(key)
 	countyOrder, ruleOrder := order(counties), order(rules)
 	slices.SortFunc(keys, func(a, b sortKey) int {
 		if a.county != b.county {
@@ -428,9 +517,13 @@ func (e *evaluator) sorted(tooSoon []bw.Violation) []bw.Violation {
 		}
 		return strings.Compare(a.scope, b.scope)
 	})
-	out := make([]bw.Violation, len(keys))
+	pos := make([]int32, len(keys))
 	for i, k := range keys {
-		out[i] = *k.v
+		pos[k.src] = int32(i)
+	}
+	out := make([]bw.Violation, len(vs))
+	for i := range vs {
+		out[pos[i]] = vs[i]
 	}
 	return out
 }

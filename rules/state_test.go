@@ -67,6 +67,9 @@ func TestStateAddsUpToEvaluate(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
+					if p%2 == 0 {
+						s.Prepare() // as a long-running transform does; the next Add waits for it
+					}
 					want, err := Evaluate(pack, buildEvents(t, "43", 2025, order[:(p+1)*len(order)/parts], 0), ref, nil)
 					if err != nil {
 						t.Fatal(err)
@@ -93,16 +96,19 @@ func TestStateAddsUpToEvaluate(t *testing.T) {
 
 // firstDifference describes the first result where got and want differ.
 func firstDifference(got, want []bw.Violation) string {
+	brief := func(v bw.Violation) string {
+		return fmt.Sprintf("%s %s value %v, %d ids", v.CountyCode, v.Scope, v.Value, len(v.EventIDs))
+	}
 	for i := 0; i < min(len(got), len(want)); i++ {
 		if !reflect.DeepEqual(got[i], want[i]) {
-			return fmt.Sprintf("%d: %+v\nwant %+v", i, got[i], want[i])
+			return fmt.Sprintf("%d: %s, want %s", i, brief(got[i]), brief(want[i]))
 		}
 	}
 	if len(got) > len(want) {
-		return fmt.Sprintf("extra %+v", got[len(want)])
+		return "extra " + brief(got[len(want)])
 	}
 	if len(want) > len(got) {
-		return fmt.Sprintf("missing %+v", want[len(got)])
+		return "missing " + brief(want[len(got)])
 	}
 	return "none"
 }
