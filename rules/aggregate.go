@@ -88,6 +88,15 @@ func newScopes(r *activeRules) scopes {
 	}
 }
 
+// sortIDs sorts every scope's event ids (State.Prepare).
+func (s *scopes) sortIDs() {
+	s.compCap.sortIDs()
+	s.appraisalCap.sortIDs()
+	s.covert.sortIDs()
+	s.visits.sortIDs()
+	s.forms.sortIDs()
+}
+
 // each calls f with every result the scopes hold.
 func (s *scopes) each(f func(*bw.Violation)) {
 	s.compCap.each(f)
@@ -172,7 +181,7 @@ func (e *evaluator) capRule(r *ruleState, set *scopeSet[issuerCountyYear]) {
 		}
 		cross := &e.insps[g.idx[limit]]
 		g.res = e.emit(g.res, e.aggregate(r, e.strs.str(k.county), e.strs.str(k.issuer), e.icyScope(k),
-			e.monthStart(int(cross.year), cross.month), float64(len(g.idx)), float64(limit), g.ids))
+			e.monthStart(int(cross.year), cross.month), float64(len(g.idx)), float64(limit), g.ids.all()))
 	})
 }
 
@@ -193,7 +202,7 @@ func (e *evaluator) visitCapRule() {
 		cross := &e.insps[g.idx[limit]]
 		scope := "issuer=" + e.strs.str(k.issuer) + ";plan=" + e.strs.str(k.plan) + ";unit=" + e.strs.str(k.unit) + ";" + yearScope(int(k.year))
 		g.res = e.emit(g.res, e.aggregate(r, e.strs.str(first.county), e.strs.str(k.issuer), scope,
-			e.monthStart(int(cross.year), cross.month), float64(len(g.idx)), float64(limit), g.ids))
+			e.monthStart(int(cross.year), cross.month), float64(len(g.idx)), float64(limit), g.ids.all()))
 	})
 }
 
@@ -215,7 +224,7 @@ func (e *evaluator) covertShareRule() {
 			return
 		}
 		g.res = e.emit(g.res, e.aggregate(r, e.strs.str(k.county), e.strs.str(k.issuer), e.icyScope(k),
-			e.monthStart(int(k.year), month), share, limit, g.ids))
+			e.monthStart(int(k.year), month), share, limit, g.ids.all()))
 	})
 }
 
@@ -377,7 +386,7 @@ func (e *evaluator) formAggregates() {
 			return
 		}
 		g.res = e.emit(g.res, e.aggregate(r, e.strs.str(k.county), e.strs.str(k.issuer), e.icyScope(k),
-			e.monthStart(int(k.year), month), float64(len(distinct)), float64(limit), g.ids))
+			e.monthStart(int(k.year), month), float64(len(distinct)), float64(limit), g.ids.all()))
 	})
 }
 

@@ -222,8 +222,8 @@ func (s *State) Add(added, all *columnar.Events, docs DocumentTimes) ([]bw.Viola
 }
 
 // Prepare starts, in the background, work the next Add would otherwise
-// do itself: sorting the county-years' event ids that the quota and
-// baseline rules cite once crossed. A long-running process calls it when
+// do itself: sorting the event ids that the aggregate rules cite once a
+// scope crosses its limit. A long-running process calls it when
 // an Add returns, so that the work is done while it writes; the next Add
 // waits for it.
 func (s *State) Prepare() {
@@ -235,6 +235,7 @@ func (s *State) Prepare() {
 				cy.ids[ki].all()
 			}
 		}
+		s.e.scopes.sortIDs()
 	}()
 }
 

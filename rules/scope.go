@@ -19,8 +19,8 @@ import (
 // writer may take a result whose ids are the very slice it stored (same
 // array, same length) as unchanged.
 type scopeGroup struct {
-	idx   []int32  // members in time order
-	ids   []string // members' event ids, sorted (with scopeSet.withIDs)
+	idx   []int32 // members in time order
+	ids   idList  // members' event ids (with scopeSet.withIDs), sorted when cited
 	added []int32  // members of the current Add, in time order
 	first int      // position in idx of the first member of the current Add
 	res   []bw.Violation
@@ -72,17 +72,24 @@ func (s *scopeSet[K]) update(before func(a, b int32) int, id func(int32) string,
 		g := s.groups[k]
 		g.first = mergeMembers(&g.idx, g.added, before)
 		if s.withIDs {
-			add := make([]string, len(g.added))
-			for j, i := range g.added {
-				add[j] = id(i)
+			for _, i := range g.added {
+				g.ids.tail = append(g.ids.tail, id(i))
 			}
-			slices.Sort(add)
-			g.ids = mergeSorted(g.ids, add)
 		}
 		g.added = g.added[:0]
 		eval(k, g)
 	}
 	s.touched = s.touched[:0]
+}
+
+// sortIDs sorts every scope's event ids (State.Prepare).
+func (s *scopeSet[K]) sortIDs() {
+	if s == nil || !s.withIDs {
+		return
+	}
+	for _, g := range s.groups {
+		g.ids.all()
+	}
 }
 
 // each calls f with every result of every scope.
