@@ -21,8 +21,8 @@ import (
 type scopeGroup struct {
 	idx   []int32 // members in time order
 	ids   idList  // members' event ids (with scopeSet.withIDs), sorted when cited
-	added []int32  // members of the current Add, in time order
-	first int      // position in idx of the first member of the current Add
+	added []int32 // members of the current Add, in time order
+	first int     // position in idx of the first member of the current Add
 	res   []bw.Violation
 	resAt []int32 // position in idx of the member each result is for (crowding)
 }
