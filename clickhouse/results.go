@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -378,33 +379,96 @@ func orNaN(p *float64) float64 {
 	return *p
 }
 
-// Watermark returns the ingest sequence up to which the transformer named
-// name has computed, and 0 when it never ran.
-func (db *DB) Watermark(ctx context.Context, name string) (uint64, error) {
-	var w uint64
-	err := db.conn.QueryRow(ctx, "SELECT max(watermark) FROM transform_state WHERE name = ?", name).Scan(&w)
-	if err != nil {
-		return 0, fmt.Errorf("clickhouse: read watermark %s: %w", name, err)
+// Watermarks returns, by name, the ingest sequence up to which the
+// transformer state of that name has computed: 0 for a name never set.
+func (db *DB) Watermarks(ctx context.Context, names ...string) (map[string]uint64, error) {
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = "'" + escape(n) + "'"
 	}
-	return w, nil
+	out := make(map[string]uint64, len(names))
+	for _, n := range names {
+		out[n] = 0
+	}
+	rows, err := db.conn.Query(ctx, "SELECT name, max(watermark) FROM transform_state WHERE name IN ("+
+		strings.Join(quoted, ", ")+") GROUP BY name")
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse: read watermarks %v: %w", names, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var w uint64
+		if err := rows.Scan(&name, &w); err != nil {
+			return nil, fmt.Errorf("clickhouse: read watermarks %v: %w", names, err)
+		}
+		out[name] = w
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("clickhouse: read watermarks %v: %w", names, err)
+	}
+	return out, nil
+}
+
+// Watermark is Watermarks of one name.
+func (db *DB) Watermark(ctx context.Context, name string) (uint64, error) {
+	ws, err := db.Watermarks(ctx, name)
+	return ws[name], err
+}
+
+// SetWatermarks records, in one insert (all of them or none), that the
+// transformer states named have computed up to the ingest sequences
+// given.
+func (db *DB) SetWatermarks(ctx context.Context, ws map[string]uint64) error {
+	names := make([]string, 0, len(ws))
+	for n := range ws {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	values, at := make([]uint64, len(names)), make([]time.Time, len(names))
+	for i, n := range names {
+		values[i], at[i] = ws[n], time.Now()
+	}
+	return db.insertColumns(ctx, "transform_state", []column{
+		{"name", names}, {"watermark", values}, {"updated_at", at},
+	})
 }
 
 // SetWatermark records that the transformer named name has computed up to
 // ingest sequence w.
 func (db *DB) SetWatermark(ctx context.Context, name string, w uint64) error {
-	return db.insertColumns(ctx, "transform_state", []column{
-		{"name", []string{name}}, {"watermark", []uint64{w}}, {"updated_at", []time.Time{time.Now()}},
-	})
+	return db.SetWatermarks(ctx, map[string]uint64{name: w})
 }
 
 // IngestProgress returns the highest ingest sequence in the events table
 // and the number of event rows with a sequence above after.
 func (db *DB) IngestProgress(ctx context.Context, after uint64) (top, count uint64, err error) {
-	err = db.conn.QueryRow(ctx, "SELECT max(ingest_seq), countIf(ingest_seq > ?) FROM events", after).Scan(&top, &count)
+	top, counts, err := db.IngestCounts(ctx, after)
 	if err != nil {
-		return 0, 0, fmt.Errorf("clickhouse: read ingest progress: %w", err)
+		return 0, 0, err
 	}
-	return top, count, nil
+	return top, counts[0], nil
+}
+
+// IngestCounts returns the highest ingest sequence in the events table
+// and, for each of afters, the number of event rows with a sequence above
+// it, in one scan.
+func (db *DB) IngestCounts(ctx context.Context, afters ...uint64) (top uint64, counts []uint64, err error) {
+	exprs := make([]string, len(afters))
+	counts = make([]uint64, len(afters))
+	dest := []any{&top}
+	for i, a := range afters {
+		exprs[i] = "countIf(ingest_seq > " + strconv.FormatUint(a, 10) + ")"
+		dest = append(dest, &counts[i])
+	}
+	q := "SELECT max(ingest_seq)"
+	if len(exprs) > 0 {
+		q += ", " + strings.Join(exprs, ", ")
+	}
+	if err = db.conn.QueryRow(ctx, q+" FROM events").Scan(dest...); err != nil {
+		return 0, nil, fmt.Errorf("clickhouse: read ingest progress: %w", err)
+	}
+	return top, counts, nil
 }
 
 // ChangedProvinceYears returns the province-years of events ingested with a

@@ -57,18 +57,27 @@ func findWork(ctx context.Context, db *clickhouse.DB, cfg Config) (work, error) 
 		return w, err
 	}
 	w.from = st
-	top, pending, err := db.IngestProgress(ctx, st.watermark)
+	// The rows above the stored watermark, and above the new one: that is
+	// the stored one, the top, or now − margin (one scan counts all).
+	horizon := uint64(time.Now().Add(-cfg.margin()).UnixNano())
+	top, counts, err := db.IngestCounts(ctx, st.watermark, max(st.watermark, horizon))
 	if err != nil {
 		return w, err
 	}
+	pending := counts[0]
 	reqs, reqTop, err := db.RecomputeRequests(ctx, st.requests)
 	if err != nil {
 		return w, err
 	}
 	w.top, w.requests = max(top, st.top), max(reqTop, st.requests)
-	w.watermark = max(st.watermark, min(top, uint64(time.Now().Add(-cfg.margin()).UnixNano())))
-	if _, w.pending, err = db.IngestProgress(ctx, w.watermark); err != nil {
-		return w, err
+	w.watermark = max(st.watermark, min(top, horizon))
+	switch w.watermark {
+	case st.watermark:
+		w.pending = counts[0]
+	case top:
+		w.pending = 0 // nothing lies above the top
+	default: // the horizon
+		w.pending = counts[1]
 	}
 	var all []clickhouse.ProvinceYear
 	if cfg.Full || len(reqs) > 0 { // a scan of the events table, needed only then
