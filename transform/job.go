@@ -91,7 +91,9 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 	// for the next events, not in the middle of the next run: with the
 	// kept events and rules state live, a collection marks some hundred
 	// MiB, and the next run's allocations stay below the next trigger.
-	go runtime.GC()
+	if len(j.cache) > 0 {
+		go runtime.GC()
+	}
 	return sum, err
 }
 
@@ -251,7 +253,7 @@ func (c *cachedYear) evaluate(cfg Config, pack rules.Pack, ref *bw.ReferenceData
 		c.rules, c.ref, added = s, ref, c.ev
 	}
 	vs, err := c.rules.Add(added, c.ev, docs)
-	if err == nil {
+	if err == nil && c.stored != nil { // to be kept
 		c.rules.Prepare() // while the results are written
 	}
 	return vs, err
