@@ -182,3 +182,40 @@ func TestJobCacheBound(t *testing.T) {
 	}
 	diffDumps(t, 1, got, dump(t, db))
 }
+
+// TestJobFollowsReferenceData loads other reference data between two runs
+// of a Job (a lower document quota, another visit cap): the load's
+// recompute request is served from the kept events, and the tables must
+// be those of a full recompute with the new reference data.
+func TestJobFollowsReferenceData(t *testing.T) {
+	ctx := context.Background()
+	db, _ := testenv.ClickHouse(t)
+	loadRef(t, db, reference())
+	cfg := transform.Config{Packs: shippedPacks(t), Margin: time.Nanosecond}
+	job := transform.NewJob(db, cfg)
+	defer job.Close()
+	insert(t, db, varied(t, 600)...)
+	if _, err := job.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := dump(t, db)
+	ref := reference()
+	ref.Quotas[0].Documents, ref.Plan[0].MaxVisitsPerUnit = ptr(3), 1
+	loadRef(t, db, ref)
+	sum, err := job.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.ProvinceYears) == 0 || job.CachedEvents() == 0 {
+		t.Fatalf("recomputed %v with %d kept events; want 43/2025 from the kept events", sum.ProvinceYears, job.CachedEvents())
+	}
+	got := dump(t, db)
+	if got == before {
+		t.Fatal("the new quota changed no result: the scenario does not test the reference data")
+	}
+	cfg.Full = true
+	if _, err := transform.Run(ctx, db, cfg); err != nil {
+		t.Fatal(err)
+	}
+	diffDumps(t, 1, got, dump(t, db))
+}
