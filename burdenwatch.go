@@ -9,6 +9,7 @@
 package burdenwatch
 
 import (
+	"strings"
 	"time"
 )
 
@@ -175,6 +176,19 @@ type Violation struct {
 	Limit      float64
 	EventIDs   []string
 	Citation   string
+}
+
+// CompareViolations orders results by county, rule id and scope: the
+// order rules return them in and rule_results is sorted by. A scope is
+// unique within a county, so no two results compare equal.
+func CompareViolations(a, b *Violation) int {
+	if c := strings.Compare(a.CountyCode, b.CountyCode); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.RuleID, b.RuleID); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Scope, b.Scope)
 }
 
 // Indicator is one burden indicator of one county and month.

@@ -135,19 +135,7 @@ func keptResult(v *bw.Violation, name string, ids []string) lastResult {
 	return l
 }
 
-func compareLast(a, b lastResult) int { return compareKeys(&a.v, &b.v) }
-
-// compareKeys orders results by county, rule id and scope, as
-// rules.Evaluate returns them.
-func compareKeys(a, b *bw.Violation) int {
-	if c := strings.Compare(a.CountyCode, b.CountyCode); c != 0 {
-		return c
-	}
-	if c := strings.Compare(a.RuleID, b.RuleID); c != 0 {
-		return c
-	}
-	return strings.Compare(a.Scope, b.Scope)
-}
+func compareLast(a, b lastResult) int { return bw.CompareViolations(&a.v, &b.v) }
 
 // sameSorted reports whether v (with issuer name name and its event ids
 // sorted as ids) would be stored exactly as l is: what comparing their
@@ -184,9 +172,9 @@ func (l *lastResult) tombstone() bw.Violation {
 // key is hashed. It returns what is stored after the write.
 func (db *DB) mergeRuleResults(ctx context.Context, province string, year int, last []lastResult,
 	counties []string, vs []bw.Violation, issuerNames map[string]string) ([]lastResult, error) {
-	if !slices.IsSortedFunc(vs, func(a, b bw.Violation) int { return compareKeys(&a, &b) }) {
+	if !slices.IsSortedFunc(vs, func(a, b bw.Violation) int { return bw.CompareViolations(&a, &b) }) {
 		vs = slices.Clone(vs)
-		slices.SortStableFunc(vs, func(a, b bw.Violation) int { return compareKeys(&a, &b) })
+		slices.SortStableFunc(vs, func(a, b bw.Violation) int { return bw.CompareViolations(&a, &b) })
 	}
 	rows, err := db.newResultRows(ctx, province, year)
 	if err != nil {
@@ -203,7 +191,7 @@ func (db *DB) mergeRuleResults(ctx context.Context, province string, year int, l
 		case j == len(vs):
 			c = -1
 		default:
-			c = compareKeys(&last[i].v, &vs[j])
+			c = bw.CompareViolations(&last[i].v, &vs[j])
 		}
 		if c < 0 { // no longer produced
 			if len(keep) == 0 || keep[last[i].v.CountyCode] {

@@ -82,14 +82,22 @@ func syntheticEvent(rng *rand.Rand, i, n, counties int) bw.Event {
 func countyCode(i int) string { return fmt.Sprintf("43%02d%02d", 1+i/50, i%50) }
 
 func benchRef(counties int) *bw.ReferenceData {
+	return syntheticRef(counties, bw.Quota{Documents: intp(50000), Meetings: intp(19000)},
+		bw.Baseline{Documents: intp(56000), Inspections: intp(7000)}, 12, 3)
+}
+
+// syntheticRef is testRef with, for each synthetic county, quota q of
+// 2025, baseline b of 2024, and plan items P0…P(plans-1) of every issuer
+// capped at maxVisits visits a unit.
+func syntheticRef(counties int, q bw.Quota, b bw.Baseline, plans, maxVisits int) *bw.ReferenceData {
 	ref := testRef()
 	for i := 0; i < counties; i++ {
-		c := countyCode(i)
-		ref.Quotas = append(ref.Quotas, bw.Quota{Year: 2025, CountyCode: c, Documents: intp(50000), Meetings: intp(19000)})
-		ref.Baselines = append(ref.Baselines, bw.Baseline{Year: 2024, CountyCode: c, Documents: intp(56000), Inspections: intp(7000)})
-		for p := 0; p < 12; p++ {
+		q.Year, q.CountyCode, b.Year, b.CountyCode = 2025, countyCode(i), 2024, countyCode(i)
+		ref.Quotas, ref.Baselines = append(ref.Quotas, q), append(ref.Baselines, b)
+		for p := 0; p < plans; p++ {
 			for iss := 0; iss < 60; iss++ {
-				ref.Plan = append(ref.Plan, bw.PlanItem{Year: 2025, IssuerCode: fmt.Sprintf("I%02d", iss), PlanCode: fmt.Sprintf("P%d", p), MaxVisitsPerUnit: 3})
+				ref.Plan = append(ref.Plan, bw.PlanItem{Year: 2025, IssuerCode: fmt.Sprintf("I%02d", iss),
+					PlanCode: fmt.Sprintf("P%d", p), MaxVisitsPerUnit: maxVisits})
 			}
 		}
 	}

@@ -464,24 +464,13 @@ func mergeResults(out []bw.Violation, c *changes) []bw.Violation {
 				continue
 			}
 		}
-		if j == len(added) || (i < len(out) && compareResults(&out[i], &added[j]) < 0) {
+		if j == len(added) || (i < len(out) && bw.CompareViolations(&out[i], &added[j]) < 0) {
 			next, i = append(next, out[i]), i+1
 		} else {
 			next, j = append(next, added[j]), j+1
 		}
 	}
 	return next
-}
-
-// compareResults orders results by county, rule id and scope.
-func compareResults(a, b *bw.Violation) int {
-	if c := strings.Compare(a.CountyCode, b.CountyCode); c != 0 {
-		return c
-	}
-	if c := strings.Compare(a.RuleID, b.RuleID); c != 0 {
-		return c
-	}
-	return strings.Compare(a.Scope, b.Scope)
 }
 
 // sortResults returns vs ordered by county, rule id and scope. It sorts

@@ -21,18 +21,8 @@ func stateEvents() ([]bw.Event, *bw.ReferenceData) {
 	for i := 0; i < n; i++ {
 		evs = append(evs, syntheticEvent(rng, i, n, counties))
 	}
-	ref := testRef()
-	for i := 0; i < counties; i++ {
-		c := countyCode(i)
-		ref.Quotas = append(ref.Quotas, bw.Quota{Year: 2025, CountyCode: c, Documents: intp(900), Meetings: intp(350)})
-		ref.Baselines = append(ref.Baselines, bw.Baseline{Year: 2024, CountyCode: c, Documents: intp(1000), Inspections: intp(120)})
-		for p := 0; p < 13; p++ {
-			for iss := 0; iss < 60; iss++ {
-				ref.Plan = append(ref.Plan, bw.PlanItem{Year: 2025, IssuerCode: fmt.Sprintf("I%02d", iss),
-					PlanCode: fmt.Sprintf("P%d", p), MaxVisitsPerUnit: 1})
-			}
-		}
-	}
+	ref := syntheticRef(counties, bw.Quota{Documents: intp(900), Meetings: intp(350)},
+		bw.Baseline{Documents: intp(1000), Inspections: intp(120)}, 13, 1)
 	return evs, ref
 }
 
