@@ -396,6 +396,14 @@ func (e *evaluator) formAggregates() {
 // the month it was first crossed, the county-year's events of the kind as
 // evidence.
 func (e *evaluator) countyYearRules() {
+	type pending struct {
+		cy           *countyYear
+		r            *ruleState
+		kind         int
+		month, total int
+		limit        int
+	}
+	var ps []pending
 	for _, cy := range e.cyTouched {
 		cy.touched = false
 		cy.res = e.retire(cy.res)
@@ -413,18 +421,80 @@ func (e *evaluator) countyYearRules() {
 			{e.r.inspYoY, kiInspection, b.Inspections},
 		}
 		for _, c := range checks {
-			if c.r == nil || c.limit == nil {
-				continue
+			if c.r != nil && c.limit != nil {
+				if month, total := crossing(&cy.counts[c.kind], *c.limit); month > 0 {
+					ps = append(ps, pending{cy, c.r, c.kind, month, total, *c.limit})
+				}
 			}
-			month, total := crossing(&cy.counts[c.kind], *c.limit)
-			if month == 0 {
-				continue
-			}
-			scope := "county=" + county + ";" + yearScope(year)
-			cy.res = e.emit(cy.res, e.aggregate(c.r, county, "", scope, e.monthStart(year, uint8(month)),
-				float64(total), float64(*c.limit), cy.ids[c.kind].all()))
 		}
 	}
+	if e.citedLater {
+		e.collectCited(func(yield func(*countyYear, int)) {
+			for _, p := range ps {
+				yield(p.cy, p.kind)
+			}
+		})
+	}
+	for _, p := range ps {
+		county, year := e.strs.str(p.cy.key.county), int(p.cy.key.year)
+		scope := "county=" + county + ";" + yearScope(year)
+		p.cy.res = e.emit(p.cy.res, e.aggregate(p.r, county, "", scope, e.monthStart(year, uint8(p.month)),
+			float64(p.total), float64(p.limit), p.cy.ids[p.kind].all()))
+	}
+}
+
+// collectCited fills, in a second pass over the batches of the current
+// Add, the event ids of the county-years and kinds that pending yields:
+// what Evaluate does instead of keeping every cited id at the scan (its
+// State is not kept, and most county-years never cross).
+func (e *evaluator) collectCited(pending func(yield func(*countyYear, int))) {
+	want := map[*countyYear]*[numCountedKinds]bool{}
+	pending(func(cy *countyYear, kind int) {
+		if want[cy] == nil {
+			want[cy] = new([numCountedKinds]bool)
+		}
+		want[cy][kind] = true
+	})
+	if len(want) == 0 {
+		return
+	}
+	for bi := range e.batches {
+		b := &e.batches[bi]
+		var lastCounty string
+		var lastYear int
+		var cy *countyYear
+		var kinds *[numCountedKinds]bool
+		for row := 0; row < b.n; row++ {
+			ki := kindIndex(b.kind.Value(row))
+			if ki < 0 {
+				continue
+			}
+			year, _ := e.yearMonth(b, row)
+			if county := b.county.Value(row); kinds == nil || county != lastCounty || year != lastYear {
+				cy = e.lookupCountyYear(countyYearID{e.strs.ids[county], int32(year)})
+				lastCounty, lastYear, kinds = e.strs.str(cy.key.county), year, want[cy]
+				if kinds == nil {
+					kinds = new([numCountedKinds]bool)
+				}
+			}
+			if kinds[ki] {
+				cy.ids[ki].add(b.id.Value(row))
+			}
+		}
+	}
+}
+
+// kindIndex is the countyCounts index of an event kind, -1 for forms.
+func kindIndex(kind string) int {
+	switch kind {
+	case kindDocument:
+		return kiDocument
+	case kindMeeting:
+		return kiMeeting
+	case kindInspection:
+		return kiInspection
+	}
+	return -1
 }
 
 // crossing returns the first month whose year-to-date count exceeds

@@ -133,6 +133,7 @@ type evaluator struct {
 	year               int            // Events.Year
 	yearStart, yearEnd int32          // its first day and the next year's, days since 1970-01-01
 	log                *changes       // what the current Add changes in out (a fork's own)
+	citedLater         bool           // county-years' ids collected when cited, from the batches (Evaluate)
 	out                []bw.Violation // the results of the last Add, sorted
 	tooSoon            []bw.Violation // the inspection.too_soon results among them
 }
@@ -140,8 +141,17 @@ type evaluator struct {
 // changes is what an Add changes in the results: the results made and
 // the keys of the results given up (a re-evaluated scope's old ones).
 type changes struct {
-	added   []bw.Violation
+	added   [][]bw.Violation // in chunks, so that a million results are never regrown
 	removed []resultKey
+}
+
+// add records a new result.
+func (c *changes) add(v bw.Violation) {
+	if n := len(c.added); n == 0 || len(c.added[n-1]) == cap(c.added[n-1]) {
+		c.added = append(c.added, make([]bw.Violation, 0, 4096))
+	}
+	last := &c.added[len(c.added)-1]
+	*last = append(*last, v)
 }
 
 // resultKey identifies a result: scopes are unique within a county.
@@ -158,7 +168,7 @@ func (e *evaluator) retire(old []bw.Violation) []bw.Violation {
 
 // emit records a new result v and appends it to the scope's results.
 func (e *evaluator) emit(res []bw.Violation, v bw.Violation) []bw.Violation {
-	e.log.added = append(e.log.added, v)
+	e.log.add(v)
 	return append(res, v)
 }
 
@@ -181,6 +191,7 @@ func Evaluate(pack Pack, ev *columnar.Events, ref *bw.ReferenceData, docs Docume
 	if err != nil {
 		return nil, err
 	}
+	s.e.citedLater = true // s is not kept
 	return s.Add(ev, ev, docs)
 }
 
@@ -279,16 +290,17 @@ func (e *evaluator) add(added, all *columnar.Events, docs DocumentTimes) ([]bw.V
 	for bi := range e.batches {
 		e.scan(int32(bi))
 	}
-	e.batches, e.lastRow, e.rowID = nil, rowInfo{}, rowIDCache{} // views into added end here
+	e.lastRow, e.rowID = rowInfo{}, rowIDCache{} // views into added end here
 	tooSoon, err := e.checkTooSoon(all, docs)
 	if err != nil {
 		return nil, err
 	}
 	e.retire(e.tooSoon)
 	e.tooSoon = tooSoon
-	e.log.added = append(e.log.added, tooSoon...)
+	e.log.added = append(e.log.added, tooSoon)
 	e.aggregates()
 	e.newInsps, e.newForms, e.cyTouched = e.newInsps[:0], e.newForms[:0], e.cyTouched[:0]
+	e.batches = nil // views into added end here
 	e.out = mergeResults(e.out, e.log)
 	*e.log = changes{}
 	return e.out, nil
@@ -405,7 +417,7 @@ func (e *evaluator) rowInfo(b *batch, rec int32, row int) *rowInfo {
 // emitEvent records the result of an event rule for one row: event
 // results stand as long as the State (their events are never replaced).
 func (e *evaluator) emitEvent(r *ruleState, rec int32, row int, value, limit float64) {
-	e.log.added = append(e.log.added, e.eventResult(r, e.rowInfo(&e.batches[rec], rec, row), value, limit))
+	e.log.add(e.eventResult(r, e.rowInfo(&e.batches[rec], rec, row), value, limit))
 }
 
 // eventResult is the result of an event rule for the row of ri.
@@ -473,22 +485,28 @@ func mergeResults(out []bw.Violation, c *changes) []bw.Violation {
 	return next
 }
 
-// sortResults returns vs ordered by county, rule id and scope. It sorts
-// compact keys (county and rule as ranks, then the scope) rather than the
-// results themselves, then copies the results in their own order (reads
-// in memory order, writes scattered: the cheaper way round).
-func sortResults(vs []bw.Violation) []bw.Violation {
+// sortResults returns the results of chunks ordered by county, rule id
+// and scope. It sorts compact keys (county and rule as ranks, then the
+// scope) rather than the results themselves, then copies the results in
+// their own order (reads in memory order, writes scattered: the cheaper
+// way round).
+func sortResults(chunks [][]bw.Violation) []bw.Violation {
 	type sortKey struct {
 		county, rule int32
 		scope        string
 		src          int32
 	}
+	var vs []*bw.Violation
+	for _, c := range chunks {
+		for i := range c {
+			vs = append(vs, &c[i])
+		}
+	}
 	keys := make([]sortKey, len(vs))
 	counties, rules := map[string]int32{}, map[string]int32{}
 	var lastCounty, lastRule string
 	var lastCountyRank, lastRuleRank int32 = -1, -1
-	for i := range vs {
-		v := &vs[i]
+	for i, v := range vs {
 		if lastCountyRank < 0 || v.CountyCode != lastCounty {
 			lastCounty, lastCountyRank = v.CountyCode, rank(counties, v.CountyCode)
 		}
@@ -512,8 +530,8 @@ func sortResults(vs []bw.Violation) []bw.Violation {
 		pos[k.src] = int32(i)
 	}
 	out := make([]bw.Violation, len(vs))
-	for i := range vs {
-		out[pos[i]] = vs[i]
+	for i, v := range vs {
+		out[pos[i]] = *v
 	}
 	return out
 }

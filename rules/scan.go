@@ -160,15 +160,19 @@ func (e *evaluator) scan(rec int32) {
 		if ki >= 0 {
 			c.cy.counts[ki][month]++
 			if cited[ki] {
-				c.cy.ids[ki].tail = append(c.cy.ids[ki].tail, e.eventID(b, row))
+				c.cy.ids[ki].add(b.id.Value(row))
 			}
 		}
 	}
 }
 
 // citedKinds tells, by kind index, whether an enabled county × year rule
-// cites the county-year's events of that kind.
+// cites the county-year's events of that kind and the scan keeps them
+// (not for Evaluate: evaluator.citedLater).
 func (e *evaluator) citedKinds() (cited [numCountedKinds]bool) {
+	if e.citedLater {
+		return cited
+	}
 	cited[kiDocument] = e.r.docQuota != nil || e.r.docYoY != nil
 	cited[kiMeeting] = e.r.meetQuota != nil
 	cited[kiInspection] = e.r.inspYoY != nil

@@ -73,7 +73,7 @@ func (s *scopeSet[K]) update(before func(a, b int32) int, id func(int32) string,
 		g.first = mergeMembers(&g.idx, g.added, before)
 		if s.withIDs {
 			for _, i := range g.added {
-				g.ids.tail = append(g.ids.tail, id(i))
+				g.ids.add(id(i))
 			}
 		}
 		g.added = g.added[:0]
@@ -155,19 +155,37 @@ func mergeSorted(old, add []string) []string {
 	return append(out, add[j:]...)
 }
 
-// idList is a county-year's event ids of one kind: a sorted part and the
-// ids added since, sorted into it when the list is needed.
+// idList is a scope's event ids: a sorted part, and the ids added since,
+// kept as bytes (no pointers for the collector to scan, one copy) and
+// sorted into it when the list is cited.
 type idList struct {
-	sorted, tail []string
+	sorted []string
+	buf    []byte   // the added ids' bytes; never rewritten once sorted holds them
+	ends   []uint32 // end offset in buf of each added id
+}
+
+// add appends id (a view is fine: its bytes are copied).
+func (l *idList) add(id string) {
+	l.buf = append(l.buf, id...)
+	l.ends = append(l.ends, uint32(len(l.buf)))
 }
 
 // all returns the ids sorted (mergeSorted's guarantee: a slice once
 // returned is never rewritten).
 func (l *idList) all() []string {
-	if len(l.tail) > 0 {
-		slices.Sort(l.tail)
-		l.sorted, l.tail = mergeSorted(l.sorted, l.tail), nil
+	if len(l.ends) == 0 {
+		return l.sorted
 	}
+	tail, start := make([]string, len(l.ends)), uint32(0)
+	for i, end := range l.ends {
+		if end > start {
+			tail[i] = unsafe.String(&l.buf[start], int(end-start))
+		}
+		start = end
+	}
+	slices.Sort(tail)
+	// The strings point into buf: later ids go to a new array.
+	l.sorted, l.buf, l.ends = mergeSorted(l.sorted, tail), nil, nil
 	return l.sorted
 }
 
