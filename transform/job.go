@@ -16,7 +16,7 @@ import (
 
 // DefaultMaxCachedEvents is the number of deduplicated events a Job keeps
 // in memory between runs when Config.MaxCachedEvents is 0: two million
-// events, a few hundred MiB of record batches. A province-year that does
+// events, with their results and rules state ≈ 850 MiB. A province-year that does
 // not fit is computed by the full path (read from ClickHouse, compare with
 // the stored rows) on every run, as Run does.
 const DefaultMaxCachedEvents = 2_000_000
