@@ -16,9 +16,9 @@ import (
 
 // DefaultMaxCachedEvents is the number of deduplicated events a Job keeps
 // in memory between runs when Config.MaxCachedEvents is 0: two million
-// events, with their results and rules state ≈ 850 MiB. A province-year that does
-// not fit is computed by the full path (read from ClickHouse, compare with
-// the stored rows) on every run, as Run does.
+// events, ≈ 850 MiB with their results and rules state. A province-year
+// that does not fit is computed by the full path (read from ClickHouse,
+// compare with the stored rows) on every run, as Run does.
 const DefaultMaxCachedEvents = 2_000_000
 
 // Job is the stateful transformer of a long-running process (transform
