@@ -268,7 +268,7 @@ func (db *DB) WriteResults(ctx context.Context, s *StoredResults, inds []bw.Indi
 	var next []lastResult
 	var err error
 	if s.results != nil {
-		next, err = db.replaceRuleResults(ctx, s.province, s.year, s.results, counties, vs, issuerNames)
+		next, err = db.replaceRuleResults(ctx, s.province, s.year, s.results, counties, vs, issuerNames, true)
 	} else {
 		next, err = db.mergeRuleResults(ctx, s.province, s.year, s.last, counties, vs, issuerNames)
 	}
