@@ -2,6 +2,7 @@ package clickhouse
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ClickHouse/ch-go/proto"
+	"github.com/cespare/xxhash/v2"
 
 	bw "github.com/burdenwatch/burdenwatch"
 )
@@ -110,41 +112,40 @@ type storedResult struct {
 	content uint64
 }
 
-// fnv is a 64-bit FNV-1a hash written field by field; each field ends
-// with a separator byte so that field boundaries count.
-type fnv uint64
+// fieldHash is a 64-bit xxHash written field by field; each variable
+// field is followed by its length so that field boundaries count. It was
+// FNV-1a, a byte at a time: 2 × 5–6 s for the 1.48M results (13M
+// evidence ids, long citations) of a 10M-event province-year.
+type fieldHash struct{ d xxhash.Digest }
 
-func newFNV() fnv { return 14695981039346656037 }
-
-func (h *fnv) bytes(b []byte) {
-	x := uint64(*h)
-	for _, c := range b {
-		x = (x ^ uint64(c)) * 1099511628211
-	}
-	*h = fnv((x ^ 0xff) * 1099511628211)
+func newFieldHash() *fieldHash {
+	h := &fieldHash{}
+	h.d.Reset()
+	return h
 }
 
-func (h *fnv) str(s string) {
-	x := uint64(*h)
-	for i := 0; i < len(s); i++ {
-		x = (x ^ uint64(s[i])) * 1099511628211
-	}
-	*h = fnv((x ^ 0xff) * 1099511628211)
+func (h *fieldHash) bytes(b []byte) {
+	h.d.Write(b)
+	h.u64(uint64(len(b)))
 }
 
-func (h *fnv) u64(v uint64) {
-	x := uint64(*h)
-	for i := 0; i < 8; i++ {
-		x = (x ^ (v & 0xff)) * 1099511628211
-		v >>= 8
-	}
-	*h = fnv(x)
+func (h *fieldHash) str(s string) {
+	h.d.WriteString(s)
+	h.u64(uint64(len(s)))
 }
+
+func (h *fieldHash) u64(v uint64) {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], v)
+	h.d.Write(b[:])
+}
+
+func (h *fieldHash) sum() uint64 { return h.d.Sum64() }
 
 // contentHash hashes what a rule result holds besides its key; value and
 // limit as stored (finite, by their bits), event ids sorted.
 func contentHash(v *bw.Violation, issuerName string, sortedIDs []string) uint64 {
-	h := newFNV()
+	h := newFieldHash()
 	h.str(string(v.Severity))
 	h.u64(uint64(civilDay(v.Month)))
 	h.str(v.IssuerCode)
@@ -156,7 +157,7 @@ func contentHash(v *bw.Violation, issuerName string, sortedIDs []string) uint64 
 		h.str(id)
 	}
 	h.str(v.Citation)
-	return uint64(h)
+	return h.sum()
 }
 
 // storedResults returns the active rule results of a province-year by key.
@@ -186,7 +187,7 @@ WHERE province_code = ` + quoteString(province) + ` AND year = ` + strconv.Itoa(
 		start := 0
 		for i := range county.Pos {
 			end := int(ids.Offsets[i])
-			h := newFNV()
+			h := newFieldHash()
 			h.bytes(sev.RowBytes(i))
 			h.u64(uint64((*month)[i]))
 			h.bytes(issuer.RowBytes(i))
@@ -205,7 +206,7 @@ WHERE province_code = ` + quoteString(province) + ` AND year = ` + strconv.Itoa(
 				severities[string(s)] = s
 			}
 			k := resultKey{county.Row(i), rule.Row(i), scope.Row(i)}
-			out[k] = storedResult{content: uint64(h), v: bw.Violation{CountyCode: k.county, RuleID: k.rule,
+			out[k] = storedResult{content: h.sum(), v: bw.Violation{CountyCode: k.county, RuleID: k.rule,
 				Scope: k.scope, Severity: s, Month: CivilDate(time.Unix(int64((*month)[i])*86400, 0).UTC(), db.loc)}}
 		}
 		return nil
