@@ -457,22 +457,6 @@ func (db *DB) SetWatermarks(ctx context.Context, ws map[string]uint64) error {
 	})
 }
 
-// SetWatermark records that the transformer named name has computed up to
-// ingest sequence w.
-func (db *DB) SetWatermark(ctx context.Context, name string, w uint64) error {
-	return db.SetWatermarks(ctx, map[string]uint64{name: w})
-}
-
-// IngestProgress returns the highest ingest sequence in the events table
-// and the number of event rows with a sequence above after.
-func (db *DB) IngestProgress(ctx context.Context, after uint64) (top, count uint64, err error) {
-	top, counts, err := db.IngestCounts(ctx, after)
-	if err != nil {
-		return 0, 0, err
-	}
-	return top, counts[0], nil
-}
-
 // IngestCounts returns the highest ingest sequence in the events table
 // and, for each of afters, the number of event rows with a sequence above
 // it, in one scan.

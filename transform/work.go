@@ -107,34 +107,22 @@ func findWork(ctx context.Context, db *clickhouse.DB, cfg Config) (work, error) 
 type state struct{ watermark, top, pending, requests uint64 }
 
 func readState(ctx context.Context, db *clickhouse.DB) (state, error) {
-	var st state
-	var err error
-	read := func(name string, dst *uint64) {
-		if err == nil {
-			*dst, err = db.Watermark(ctx, name)
-		}
+	ws, err := db.Watermarks(ctx, stateEvents, stateTop, stateRequests)
+	if err != nil {
+		return state{}, err
 	}
-	read(stateEvents, &st.watermark)
-	read(stateTop, &st.top)
-	read(stateRequests, &st.requests)
-	read(statePending+strconv.FormatUint(st.watermark, 10), &st.pending)
+	st := state{watermark: ws[stateEvents], top: ws[stateTop], requests: ws[stateRequests]}
+	st.pending, err = db.Watermark(ctx, statePending+strconv.FormatUint(st.watermark, 10))
 	return st, err
 }
 
-// saveState stores the progress of a completed run.
+// saveState stores the progress of a completed run in one insert: a
+// crash leaves the state before the run or after it, never a mix.
 func saveState(ctx context.Context, db *clickhouse.DB, w work) error {
-	for _, s := range []struct {
-		name  string
-		value uint64
-	}{
-		{statePending + strconv.FormatUint(w.watermark, 10), w.pending}, {stateTop, w.top},
-		{stateRequests, w.requests}, {stateEvents, w.watermark},
-	} {
-		if err := db.SetWatermark(ctx, s.name, s.value); err != nil {
-			return err
-		}
-	}
-	return nil
+	return db.SetWatermarks(ctx, map[string]uint64{
+		statePending + strconv.FormatUint(w.watermark, 10): w.pending, stateTop: w.top,
+		stateRequests: w.requests, stateEvents: w.watermark,
+	})
 }
 
 func (cfg Config) margin() time.Duration {
