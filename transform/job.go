@@ -192,8 +192,10 @@ func (j *Job) recompute(ctx context.Context, ref *bw.ReferenceData, py clickhous
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := c.compact(); err != nil { // the delta's small blocks, before later runs pay for them
-		return nil, nil, fmt.Errorf("transform %s/%d: %w", py.Province, py.Year, err)
+	if hit { // the delta's small blocks, before later runs pay for them (a full read compacted above)
+		if err := c.compact(); err != nil {
+			return nil, nil, fmt.Errorf("transform %s/%d: %w", py.Province, py.Year, err)
+		}
 	}
 	if c.stored != nil {
 		err = j.db.WriteResults(ctx, c.stored, res.Indicators, res.Counties, vs, res.IssuerNames)
