@@ -81,7 +81,15 @@ func kindQuery(kind string, cols []int, filter string) string {
 // more than once, over the whole table: a correction may have moved an
 // event to another month, year or province, and then its older delivery
 // here loses. Events delivered once (nearly all) need no lookup.
-const duplicatesQuery = `SELECT event_id, max(version) FROM events GROUP BY event_id HAVING count() > 1`
+//
+// The ids are first grouped by their 64-bit hash, and only the ids whose
+// hash occurs more than once are grouped by value: a hash table of
+// integers instead of one of every id string. For 10M events this halves
+// the query (3.4–3.9 s → 1.7–2.0 s, 6.5–7.5 → 3.4–3.7 s of server CPU);
+// a hash collision costs an id's second look, never a wrong answer.
+const duplicatesQuery = `SELECT event_id, max(version) FROM events WHERE cityHash64(event_id) IN ` +
+	`(SELECT h FROM (SELECT cityHash64(event_id) AS h FROM events GROUP BY h HAVING count() > 1)) ` +
+	`GROUP BY event_id HAVING count() > 1`
 
 // ReadEvents reads the deduplicated events (highest version of each
 // event_id, as SELECT … FINAL would) of one province (2-digit code) and
