@@ -160,53 +160,31 @@ func contentHash(v *bw.Violation, issuerName string, sortedIDs []string) uint64 
 	return h.sum()
 }
 
-// storedResults returns the active rule results of a province-year by key.
+// storedResults returns the active rule results of a province-year by
+// key, each with the content hash it was written with. Only the keys,
+// severity, month and hash are read, not the evidence lists and
+// citations. A row written before the content_hash column has 0, which no
+// new result's hash equals: it is written again once, with its hash.
 func (db *DB) storedResults(ctx context.Context, province string, year int) (map[resultKey]storedResult, error) {
 	out := map[resultKey]storedResult{}
-	// active is filtered after FINAL: a newer version may have switched a
-	// result off.
-	q := `SELECT county_code, rule_id, scope, toString(severity), toUInt32(month), issuer_code, issuer_name, value,
-` + "`limit`" + `, event_ids, citation FROM (SELECT * FROM rule_results FINAL
-WHERE province_code = ` + quoteString(province) + ` AND year = ` + strconv.Itoa(year) + `) WHERE active = 1`
+	q := `SELECT county_code, rule_id, scope, toString(severity), toUInt32(month), content_hash FROM (` +
+		activeResults("county_code, rule_id, scope, severity, month, content_hash", province, year) + `)`
 	err := db.http.queryNative(ctx, q, func(res proto.Results) error {
-		str := func(i int) *proto.ColStr { c, _ := res[i].Data.(*proto.ColStr); return c }
-		county, rule, scope, sev, issuer, name, citation := str(0), str(1), str(2), str(3), str(5), str(6), str(10)
+		county, rule, scope, sev := strColumn(res, 0), strColumn(res, 1), strColumn(res, 2), strColumn(res, 3)
 		month, ok1 := res[4].Data.(*proto.ColUInt32)
-		value, ok2 := res[7].Data.(*proto.ColFloat64)
-		limit, ok3 := res[8].Data.(*proto.ColFloat64)
-		ids, ok4 := res[9].Data.(*proto.ColArr[string])
-		var idStr *proto.ColStr
-		if ok4 {
-			idStr, ok4 = ids.Data.(*proto.ColStr)
-		}
-		if county == nil || rule == nil || scope == nil || sev == nil || issuer == nil || name == nil || citation == nil ||
-			!ok1 || !ok2 || !ok3 || !ok4 {
+		hash, ok2 := res[5].Data.(*proto.ColUInt64)
+		if county == nil || rule == nil || scope == nil || sev == nil || !ok1 || !ok2 {
 			return fmt.Errorf("unexpected column types")
 		}
 		severities := map[string]bw.Severity{}
-		start := 0
 		for i := range county.Pos {
-			end := int(ids.Offsets[i])
-			h := newFieldHash()
-			h.bytes(sev.RowBytes(i))
-			h.u64(uint64((*month)[i]))
-			h.bytes(issuer.RowBytes(i))
-			h.bytes(name.RowBytes(i))
-			h.u64(math.Float64bits((*value)[i]))
-			h.u64(math.Float64bits((*limit)[i]))
-			h.u64(uint64(end - start))
-			for j := start; j < end; j++ {
-				h.bytes(idStr.RowBytes(j))
-			}
-			h.bytes(citation.RowBytes(i))
-			start = end
 			s, ok := severities[string(sev.RowBytes(i))]
 			if !ok {
 				s = bw.Severity(sev.Row(i))
 				severities[string(s)] = s
 			}
 			k := resultKey{county.Row(i), rule.Row(i), scope.Row(i)}
-			out[k] = storedResult{content: h.sum(), v: bw.Violation{CountyCode: k.county, RuleID: k.rule,
+			out[k] = storedResult{content: (*hash)[i], v: bw.Violation{CountyCode: k.county, RuleID: k.rule,
 				Scope: k.scope, Severity: s, Month: CivilDate(time.Unix(int64((*month)[i])*86400, 0).UTC(), db.loc)}}
 		}
 		return nil
@@ -216,6 +194,17 @@ WHERE province_code = ` + quoteString(province) + ` AND year = ` + strconv.Itoa(
 	}
 	return out, nil
 }
+
+// activeResults selects columns (and active) of the rows of a
+// province-year's rule results under FINAL that are active: active is
+// filtered after FINAL, since a newer version may have switched a result
+// off.
+func activeResults(columns, province string, year int) string {
+	return `SELECT ` + columns + ` FROM (SELECT ` + columns + `, active FROM rule_results FINAL
+WHERE province_code = ` + quoteString(province) + ` AND year = ` + strconv.Itoa(year) + `) WHERE active = 1`
+}
+
+func strColumn(res proto.Results, i int) *proto.ColStr { c, _ := res[i].Data.(*proto.ColStr); return c }
 
 // StoredResults is what the results tables hold for one province-year:
 // the indicators (value and ytd as stored) and the active rule results (a

@@ -101,7 +101,7 @@ func TestResultRowsHalves(t *testing.T) {
 		}
 		total += len(ids) + 1
 		r.addSorted(bw.Violation{RuleID: fmt.Sprint("r", i), CountyCode: fmt.Sprint(i), Scope: fmt.Sprint("s", i),
-			Value: float64(i), Month: time.Unix(int64(i)*86400, 0)}, fmt.Sprint("n", i), uint8(i%2), ids)
+			Value: float64(i), Month: time.Unix(int64(i)*86400, 0)}, fmt.Sprint("n", i), uint8(i%2), ids, uint64(i)*7919)
 	}
 	a, b := r.halves()
 	if a.n+b.n != r.n || a.n == 0 || b.n == 0 {
@@ -118,6 +118,7 @@ func TestResultRowsHalves(t *testing.T) {
 		}
 	}
 	if !slices.Equal(append(slices.Clone(a.value), b.value...), r.value) || !slices.Equal(append(slices.Clone(a.active), b.active...), r.active) ||
+		!slices.Equal(append(slices.Clone(a.hash), b.hash...), r.hash) ||
 		len(a.month)+len(b.month) != r.n || len(a.limit)+len(b.limit) != r.n || len(a.eventIDs)+len(b.eventIDs) != r.n {
 		t.Error("numeric or array columns not split in order")
 	}

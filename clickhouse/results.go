@@ -98,13 +98,14 @@ func (db *DB) replaceRuleResults(ctx context.Context, province string, year int,
 		if keepNext {
 			next = append(next, keptResult(&v, name, ids))
 		}
+		hash := contentHash(&v, name, ids)
 		if old, ok := prev[k]; ok {
 			matched[k] = true
-			if old.content == contentHash(&v, name, ids) {
+			if old.content == hash {
 				continue // stored as it is
 			}
 		}
-		rows.addSorted(v, name, 1, ids)
+		rows.addSorted(v, name, 1, ids, hash)
 	}
 	sorted := true
 	for k, p := range prev {
@@ -112,7 +113,7 @@ func (db *DB) replaceRuleResults(ctx context.Context, province string, year int,
 			continue
 		}
 		if len(keep) == 0 || keep[k.county] {
-			rows.add(p.v, "", 0)
+			rows.add(p.v)
 		} else if keepNext {
 			next, sorted = append(next, lastResult{v: p.v, hash: p.content, hashed: true}), false
 		}
@@ -206,7 +207,7 @@ func (db *DB) mergeRuleResults(ctx context.Context, province string, year int, l
 		}
 		if c < 0 { // no longer produced
 			if len(keep) == 0 || keep[last[i].v.CountyCode] {
-				rows.add(last[i].tombstone(), "", 0)
+				rows.add(last[i].tombstone())
 			} else {
 				next = append(next, last[i])
 			}
@@ -220,7 +221,7 @@ func (db *DB) mergeRuleResults(ctx context.Context, province string, year int, l
 			ids = sortedIDs(ids) // once: each check walks every id
 		}
 		if c > 0 || !last[i].sameSorted(v, name, ids) {
-			rows.addSorted(*v, name, 1, ids)
+			rows.addSorted(*v, name, 1, ids, contentHash(v, name, ids))
 		}
 		next = append(next, keptResult(v, name, ids))
 		if c == 0 {
@@ -309,6 +310,7 @@ type resultRows struct {
 	value, limit                                                []float64
 	eventIDs                                                    [][]string
 	active                                                      []uint8
+	hash                                                        []uint64 // contentHash; 0 for a tombstone
 }
 
 // grow makes room for n more rows.
@@ -318,16 +320,19 @@ func (r *resultRows) grow(n int) {
 	r.citation, r.month = slices.Grow(r.citation, n), slices.Grow(r.month, n)
 	r.value, r.limit = slices.Grow(r.value, n), slices.Grow(r.limit, n)
 	r.eventIDs, r.active = slices.Grow(r.eventIDs, n), slices.Grow(r.active, n)
+	r.hash = slices.Grow(r.hash, n)
 }
 
-func (r *resultRows) add(v bw.Violation, issuerName string, active uint8) {
+// add adds a tombstone: the row that switches the result v off.
+func (r *resultRows) add(v bw.Violation) {
 	ids := append([]string{}, v.EventIDs...)
 	sort.Strings(ids)
-	r.addSorted(v, issuerName, active, ids)
+	r.addSorted(v, "", 0, ids, 0)
 }
 
-// addSorted adds a result whose event ids are sorted.
-func (r *resultRows) addSorted(v bw.Violation, issuerName string, active uint8, ids []string) {
+// addSorted adds a result whose event ids are sorted, with its content
+// hash (contentHash of v, issuerName and ids).
+func (r *resultRows) addSorted(v bw.Violation, issuerName string, active uint8, ids []string, hash uint64) {
 	r.n++
 	r.rule, r.severity = append(r.rule, v.RuleID), append(r.severity, string(v.Severity))
 	r.county, r.issuer = append(r.county, v.CountyCode), append(r.issuer, v.IssuerCode)
@@ -335,6 +340,7 @@ func (r *resultRows) addSorted(v bw.Violation, issuerName string, active uint8, 
 	r.citation, r.month = append(r.citation, v.Citation), append(r.month, v.Month)
 	r.value, r.limit = append(r.value, finite(v.Value)), append(r.limit, finite(v.Limit))
 	r.eventIDs, r.active = append(r.eventIDs, ids), append(r.active, active)
+	r.hash = append(r.hash, hash)
 }
 
 // finite stores NaN and infinities as 0: value and limit are not Nullable.
@@ -356,6 +362,7 @@ func (r *resultRows) columns() []column {
 		{"year", years}, {"month", r.month}, {"issuer_code", r.issuer}, {"issuer_name", r.issuerName},
 		{"scope", r.scope}, {"value", r.value}, {"limit", r.limit}, {"event_ids", r.eventIDs},
 		{"citation", r.citation}, {"active", r.active}, {"computed_at", at}, {"version", versions},
+		{"content_hash", r.hash},
 	}
 }
 
@@ -578,5 +585,6 @@ func (r *resultRows) halves() (a, b resultRows) {
 	a.limit, b.limit = r.limit[:cut], r.limit[cut:]
 	a.eventIDs, b.eventIDs = r.eventIDs[:cut], r.eventIDs[cut:]
 	a.active, b.active = r.active[:cut], r.active[cut:]
+	a.hash, b.hash = r.hash[:cut], r.hash[cut:]
 	return a, b
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	bw "github.com/burdenwatch/burdenwatch"
 	"github.com/burdenwatch/burdenwatch/internal/testenv"
 )
@@ -149,4 +151,87 @@ func TestUnchangedResultsAreNotWrittenAgain(t *testing.T) {
 	if err != nil || len(got) != 2 || got[1].YTD != 0.3 {
 		t.Errorf("indicators %+v (%v), want the changed ytd 0.3", got, err)
 	}
+}
+
+// TestStoredContentHashes: a replace compares with the content hash each
+// result was written with; a row stored without one (written before the
+// column existed) is written again once, with its hash.
+func TestStoredContentHashes(t *testing.T) {
+	ctx := context.Background()
+	db, _ := testenv.ClickHouse(t)
+	rows := func() (n, zero uint64) {
+		if err := db.Conn().QueryRow(ctx, "SELECT count(), countIf(content_hash = 0) FROM rule_results").Scan(&n, &zero); err != nil {
+			t.Fatal(err)
+		}
+		return n, zero
+	}
+	vs := []bw.Violation{
+		{RuleID: "r1", Severity: bw.SeverityViolation, CountyCode: "430102", Month: firstOf(3), IssuerCode: "ISS",
+			Scope: "a", Value: 0.3, Limit: 1, EventIDs: []string{"e2", "e1"}, Citation: "HN 一.2"},
+		{RuleID: "r2", Severity: bw.SeverityWarning, CountyCode: "430103", Month: firstOf(4), Scope: "b",
+			Value: math.Inf(1), EventIDs: []string{"e3"}, Citation: "HN 二"},
+	}
+	names := map[string]string{"ISS": "省厅"}
+	replace := func() {
+		t.Helper()
+		if err := db.ReplaceRuleResults(ctx, "43", 2025, nil, vs, names); err != nil {
+			t.Fatal(err)
+		}
+	}
+	replace()
+	replace()
+	if n, zero := rows(); n != 2 || zero != 0 {
+		t.Fatalf("two identical writes: %d rows, %d without a content hash; want 2 and 0", n, zero)
+	}
+	// Rows as a writer before the column left them: no hash.
+	if err := db.Exec(ctx, "ALTER TABLE rule_results UPDATE content_hash = 0 WHERE 1"); err != nil {
+		t.Fatal(err)
+	}
+	waitMutations(t, db)
+	replace()
+	replace()
+	if n, zero := rows(); n != 4 || zero != 2 {
+		t.Errorf("same results twice over rows without a hash: %d rows (%d without a hash), want both written again once (4, 2)", n, zero)
+	}
+	// A stored hash that does not match the content is trusted, and the
+	// result is written again: the hash, not the content, is compared.
+	if err := db.Exec(ctx, "ALTER TABLE rule_results UPDATE content_hash = 42 WHERE rule_id = 'r1'"); err != nil {
+		t.Fatal(err)
+	}
+	waitMutations(t, db)
+	replace()
+	if n, _ := rows(); n != 5 {
+		t.Errorf("after a wrong stored hash: %d rows, want r1 written again (5)", n)
+	}
+	vs[1].EventIDs = []string{"e3", "e4"}
+	replace()
+	if n, _ := rows(); n != 6 {
+		t.Errorf("after a changed result: %d rows, want 6", n)
+	}
+	got, err := db.RuleResults(ctx, "43", 2025)
+	if err != nil || len(got) != 2 || len(got[1].EventIDs) != 2 {
+		t.Errorf("results %+v (%v), want r2 with 2 event ids", got, err)
+	}
+}
+
+// waitMutations waits until the ALTER … UPDATE mutations of the test
+// database are done.
+func waitMutations(t *testing.T, db interface {
+	Database() string
+	Conn() driver.Conn
+}) {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		var left uint64
+		err := db.Conn().QueryRow(context.Background(),
+			"SELECT count() FROM system.mutations WHERE database = ? AND is_done = 0", db.Database()).Scan(&left)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if left == 0 {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("mutations not done after 10 s")
 }
