@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -105,13 +106,6 @@ func (db *DB) changedIndicators(ctx context.Context, province string, inds []bw.
 	return out, nil
 }
 
-// storedResult is an active rule result as stored: what a tombstone
-// needs, and a hash of its content.
-type storedResult struct {
-	v       bw.Violation
-	content uint64
-}
-
 // fieldHash is a 64-bit xxHash written field by field; each variable
 // field is followed by its length so that field boundaries count. It was
 // FNV-1a, a byte at a time: 2 × 5–6 s for the 1.48M results (13M
@@ -160,15 +154,18 @@ func contentHash(v *bw.Violation, issuerName string, sortedIDs []string) uint64 
 	return h.sum()
 }
 
-// storedResults returns the active rule results of a province-year by
-// key, each with the content hash it was written with. Only the keys,
-// severity, month and hash are read, not the evidence lists and
-// citations. A row written before the content_hash column has 0, which no
-// new result's hash equals: it is written again once, with its hash.
-func (db *DB) storedResults(ctx context.Context, province string, year int) (map[resultKey]storedResult, error) {
-	out := map[resultKey]storedResult{}
+// storedResults returns the active rule results of a province-year,
+// sorted by key (county, rule, scope: the table's sorting key), each with
+// the content hash it was written with. Only the keys, severity, month
+// and hash are read, not the evidence lists and citations. A row written
+// before the content_hash column has 0, which no new result's hash
+// equals: it is written again once, with its hash.
+func (db *DB) storedResults(ctx context.Context, province string, year int) ([]lastResult, error) {
+	var blocks [][]lastResult // one allocation at the end, not a regrowth a block
 	q := `SELECT county_code, rule_id, scope, toString(severity), toUInt32(month), content_hash FROM (` +
-		activeResults("county_code, rule_id, scope, severity, month, content_hash", province, year) + `)`
+		activeResults("county_code, rule_id, scope, severity, month, content_hash", province, year) +
+		`) ORDER BY county_code, rule_id, scope`
+	severities := map[string]bw.Severity{}
 	err := db.http.queryNative(ctx, q, func(res proto.Results) error {
 		county, rule, scope, sev := strColumn(res, 0), strColumn(res, 1), strColumn(res, 2), strColumn(res, 3)
 		month, ok1 := res[4].Data.(*proto.ColUInt32)
@@ -176,21 +173,26 @@ func (db *DB) storedResults(ctx context.Context, province string, year int) (map
 		if county == nil || rule == nil || scope == nil || sev == nil || !ok1 || !ok2 {
 			return fmt.Errorf("unexpected column types")
 		}
-		severities := map[string]bw.Severity{}
+		out := make([]lastResult, 0, len(county.Pos))
 		for i := range county.Pos {
 			s, ok := severities[string(sev.RowBytes(i))]
 			if !ok {
 				s = bw.Severity(sev.Row(i))
 				severities[string(s)] = s
 			}
-			k := resultKey{county.Row(i), rule.Row(i), scope.Row(i)}
-			out[k] = storedResult{content: (*hash)[i], v: bw.Violation{CountyCode: k.county, RuleID: k.rule,
-				Scope: k.scope, Severity: s, Month: CivilDate(time.Unix(int64((*month)[i])*86400, 0).UTC(), db.loc)}}
+			out = append(out, lastResult{hash: (*hash)[i], hashed: true, v: bw.Violation{CountyCode: county.Row(i),
+				RuleID: rule.Row(i), Scope: scope.Row(i), Severity: s,
+				Month: CivilDate(time.Unix(int64((*month)[i])*86400, 0).UTC(), db.loc)}})
 		}
+		blocks = append(blocks, out)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: read stored rule results of %s/%d: %w", province, year, err)
+	}
+	out := slices.Concat(blocks...)
+	if !slices.IsSortedFunc(out, compareLast) { // the server's String order is bytes, as Go's
+		slices.SortFunc(out, compareLast)
 	}
 	return out, nil
 }
@@ -217,8 +219,7 @@ type StoredResults struct {
 	province   string
 	year       int
 	indicators map[indicatorKey][2]uint64
-	results    map[resultKey]storedResult // as read; nil after the first write
-	last       []lastResult               // as written, sorted by key
+	last       []lastResult // as stored, sorted by key
 }
 
 // ReadStoredResults reads the stored indicators and active rule results
@@ -232,14 +233,11 @@ func (db *DB) ReadStoredResults(ctx context.Context, province string, year int) 
 	if err != nil {
 		return nil, err
 	}
-	return &StoredResults{province: province, year: year, indicators: inds, results: rs}, nil
+	return &StoredResults{province: province, year: year, indicators: inds, last: rs}, nil
 }
 
 // Len is the number of indicator rows and of active rule results held.
 func (s *StoredResults) Len() (indicators, ruleResults int) {
-	if s.results != nil {
-		return len(s.indicators), len(s.results)
-	}
 	return len(s.indicators), len(s.last)
 }
 
@@ -255,15 +253,9 @@ func (db *DB) WriteResults(ctx context.Context, s *StoredResults, inds []bw.Indi
 	vs []bw.Violation, issuerNames map[string]string) error {
 	indErr := make(chan error, 1)
 	go func() { indErr <- db.writeIndicators(ctx, s, inds) }()
-	var next []lastResult
-	var err error
-	if s.results != nil {
-		next, err = db.replaceRuleResults(ctx, s.province, s.year, s.results, counties, vs, issuerNames, true)
-	} else {
-		next, err = db.mergeRuleResults(ctx, s.province, s.year, s.last, counties, vs, issuerNames)
-	}
+	next, err := db.mergeRuleResults(ctx, s.province, s.year, s.last, counties, vs, issuerNames, true)
 	if err == nil {
-		s.results, s.last = nil, next
+		s.last = next
 	}
 	return errors.Join(<-indErr, err)
 }

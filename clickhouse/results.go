@@ -53,9 +53,6 @@ func nullable(f float64) *float64 {
 	return &f
 }
 
-// resultKey identifies a rule result: the sorting key of rule_results.
-type resultKey struct{ county, rule, scope string }
-
 // ReplaceRuleResults makes vs the active rule results of one province-year
 // for the given counties (all counties of the province when counties is
 // empty): it writes vs with active = 1 and, for every result previously
@@ -65,69 +62,12 @@ type resultKey struct{ county, rule, scope string }
 // maps issuer codes to names for the issuer_name column.
 func (db *DB) ReplaceRuleResults(ctx context.Context, province string, year int, counties []string,
 	vs []bw.Violation, issuerNames map[string]string) error {
-	prev, err := db.storedResults(ctx, province, year)
+	last, err := db.storedResults(ctx, province, year)
 	if err != nil {
 		return err
 	}
-	_, err = db.replaceRuleResults(ctx, province, year, prev, counties, vs, issuerNames, false)
+	_, err = db.mergeRuleResults(ctx, province, year, last, counties, vs, issuerNames, false)
 	return err
-}
-
-// replaceRuleResults is ReplaceRuleResults against prev, the active
-// results stored; on success it returns what is stored after the write,
-// sorted by key (the form mergeRuleResults compares with).
-func (db *DB) replaceRuleResults(ctx context.Context, province string, year int, prev map[resultKey]storedResult,
-	counties []string, vs []bw.Violation, issuerNames map[string]string, keepNext bool) ([]lastResult, error) {
-	rows, err := db.newResultRows(ctx, province, year)
-	if err != nil {
-		return nil, err
-	}
-	keep := countySet(counties)
-	matched := make(map[resultKey]bool, min(len(prev), len(vs))) // the prev keys vs holds
-	var next []lastResult
-	if keepNext {
-		next = make([]lastResult, 0, len(vs))
-	}
-	if len(prev) == 0 {
-		rows.grow(len(vs)) // every result is written
-	}
-	for _, v := range vs {
-		k := resultKey{v.CountyCode, v.RuleID, v.Scope}
-		ids := sortedIDs(v.EventIDs)
-		name := issuerNames[v.IssuerCode]
-		if keepNext {
-			next = append(next, keptResult(&v, name, ids))
-		}
-		hash := contentHash(&v, name, ids)
-		if old, ok := prev[k]; ok {
-			matched[k] = true
-			if old.content == hash {
-				continue // stored as it is
-			}
-		}
-		rows.addSorted(v, name, 1, ids, hash)
-	}
-	sorted := true
-	for k, p := range prev {
-		if matched[k] {
-			continue
-		}
-		if len(keep) == 0 || keep[k.county] {
-			rows.add(p.v)
-		} else if keepNext {
-			next, sorted = append(next, lastResult{v: p.v, hash: p.content, hashed: true}), false
-		}
-	}
-	if err := db.insertResultRows(ctx, &rows); err != nil {
-		return nil, err
-	}
-	if sorted {
-		sorted = slices.IsSortedFunc(next, compareLast)
-	}
-	if !sorted {
-		slices.SortFunc(next, compareLast)
-	}
-	return next, nil
 }
 
 // lastResult is an active rule result as a write left it stored: the
@@ -181,9 +121,11 @@ func (l *lastResult) tombstone() bw.Violation {
 
 // mergeRuleResults is ReplaceRuleResults against last, the active results
 // stored sorted by key: both lists are walked in key order, so that no
-// key is hashed. It returns what is stored after the write.
+// key is hashed (a map of 1.48M keys of three strings took 3–4 s to fill
+// and as long to probe). With keepNext it returns what is stored after
+// the write; else nil (a one-shot replace keeps nothing).
 func (db *DB) mergeRuleResults(ctx context.Context, province string, year int, last []lastResult,
-	counties []string, vs []bw.Violation, issuerNames map[string]string) ([]lastResult, error) {
+	counties []string, vs []bw.Violation, issuerNames map[string]string, keepNext bool) ([]lastResult, error) {
 	if !slices.IsSortedFunc(vs, func(a, b bw.Violation) int { return bw.CompareViolations(&a, &b) }) {
 		vs = slices.Clone(vs)
 		slices.SortStableFunc(vs, func(a, b bw.Violation) int { return bw.CompareViolations(&a, &b) })
@@ -193,7 +135,13 @@ func (db *DB) mergeRuleResults(ctx context.Context, province string, year int, l
 		return nil, err
 	}
 	keep := countySet(counties)
-	next := make([]lastResult, 0, len(vs))
+	var next []lastResult
+	if keepNext {
+		next = make([]lastResult, 0, len(vs))
+	}
+	if len(last) == 0 {
+		rows.grow(len(vs)) // every result is written
+	}
 	i, j := 0, 0
 	for i < len(last) || j < len(vs) {
 		c := 0
@@ -208,7 +156,7 @@ func (db *DB) mergeRuleResults(ctx context.Context, province string, year int, l
 		if c < 0 { // no longer produced
 			if len(keep) == 0 || keep[last[i].v.CountyCode] {
 				rows.add(last[i].tombstone())
-			} else {
+			} else if keepNext {
 				next = append(next, last[i])
 			}
 			i++
@@ -223,7 +171,9 @@ func (db *DB) mergeRuleResults(ctx context.Context, province string, year int, l
 		if c > 0 || !last[i].sameSorted(v, name, ids) {
 			rows.addSorted(*v, name, 1, ids, contentHash(v, name, ids))
 		}
-		next = append(next, keptResult(v, name, ids))
+		if keepNext {
+			next = append(next, keptResult(v, name, ids))
+		}
 		if c == 0 {
 			i++
 		}
