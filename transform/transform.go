@@ -13,6 +13,7 @@ package transform
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -178,7 +179,8 @@ func latest(res *indicator.Result) LatestMonth {
 
 // Recompute computes and stores the indicators and rule results of one
 // province-year from its deduplicated events, and returns them. The steps,
-// in order: read, rules, indicators, alerts, write.
+// in order: read, rules (with the indicators' event sums beside them),
+// indicators, alerts, write.
 func Recompute(ctx context.Context, db *clickhouse.DB, cfg Config, ref *bw.ReferenceData,
 	province string, year int) (*indicator.Result, []bw.Violation, error) {
 	t0 := time.Now()
@@ -188,22 +190,11 @@ func Recompute(ctx context.Context, db *clickhouse.DB, cfg Config, ref *bw.Refer
 	}
 	defer ev.Release()
 	tRead := time.Now()
-	pack := cfg.pack(province)
-	vs, err := cfg.evaluator()(pack, ev, ref, docs)
+	res, vs, tRules, tCompute, tAlerts, err := compute(ctx, cfg, ref, ev, province, year,
+		func(pack rules.Pack) ([]bw.Violation, error) { return cfg.evaluator()(pack, ev, ref, docs) })
 	if err != nil {
-		return nil, nil, fmt.Errorf("transform %s/%d: %w", province, year, err)
+		return nil, nil, err
 	}
-	tRules := time.Now()
-	res, err := indicator.Compute(indicator.Input{Events: ev, Ref: ref, Violations: vs,
-		BaselineYear: pack.BaselineYear, Index: cfg.Index})
-	if err != nil {
-		return nil, nil, fmt.Errorf("transform %s/%d: %w", province, year, err)
-	}
-	tCompute := time.Now()
-	if err := alerts(ctx, cfg, pack, ev, ref, res); err != nil {
-		return nil, nil, fmt.Errorf("transform %s/%d: %w", province, year, err)
-	}
-	tAlerts := time.Now()
 	if err := write(ctx, db, province, year, res, vs); err != nil {
 		return nil, nil, fmt.Errorf("transform %s/%d: %w", province, year, err)
 	}
@@ -231,12 +222,13 @@ func read(ctx context.Context, db *clickhouse.DB, province string, year int) (*c
 	return nil, nil, fmt.Errorf("transform %s/%d: %w", province, year, err)
 }
 
-// write stores the indicators and replaces the rule results.
+// write stores the indicators and replaces the rule results, side by
+// side (two inserts, two server threads).
 func write(ctx context.Context, db *clickhouse.DB, province string, year int, res *indicator.Result, vs []bw.Violation) error {
-	if err := db.InsertIndicators(ctx, province, res.Indicators); err != nil {
-		return err
-	}
-	return db.ReplaceRuleResults(ctx, province, year, res.Counties, vs, res.IssuerNames)
+	indErr := make(chan error, 1)
+	go func() { indErr <- db.InsertIndicators(ctx, province, res.Indicators) }()
+	err := db.ReplaceRuleResults(ctx, province, year, res.Counties, vs, res.IssuerNames)
+	return errors.Join(<-indErr, err)
 }
 
 func (cfg Config) evaluator() Evaluator {
