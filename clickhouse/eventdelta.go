@@ -67,12 +67,12 @@ func (db *DB) touchedDuplicates(ctx context.Context, after uint64) (map[string]u
 }
 
 // winnersOf is the winners map of a read (which marks them as taken).
-func winnersOf(versions map[string]uint64) map[string]winner {
+func winnersOf(versions map[string]uint64) *winnerSet {
 	out := make(map[string]winner, len(versions))
 	for id, v := range versions {
 		out[id] = winner{version: v}
 	}
-	return out
+	return &winnerSet{m: out}
 }
 
 // Touched is what the deliveries above an ingest sequence touched

@@ -3,13 +3,16 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/ClickHouse/ch-go/proto"
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/burdenwatch/burdenwatch/columnar"
 )
@@ -100,24 +103,44 @@ func (db *DB) ReadEvents(ctx context.Context, province string, year int) (*colum
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: read events of %s/%d: %w", province, year, err)
 	}
-	out := &columnar.Events{Province: province, Year: year}
-	z := &zeroColumns{}
 	filter := provinceYear(province, year)
-	for _, kind := range eventKinds {
-		cols := kindColumns(kind)
+	parts := make([][]arrow.Record, len(eventKinds))
+	err = parallelKinds(ctx, func(ctx context.Context, k int) error {
+		kind, cols, z := eventKinds[k], kindColumns(eventKinds[k]), &zeroColumns{}
 		err := db.http.queryNative(ctx, kindQuery(kind, cols, filter), func(res proto.Results) error {
 			rec, err := eventRecord(kind, cols, res, winners, z)
 			if err == nil && rec != nil {
-				out.Records = append(out.Records, rec)
+				parts[k] = append(parts[k], rec)
 			}
 			return err
 		})
 		if err != nil {
-			out.Release()
-			return nil, fmt.Errorf("clickhouse: read %s events of %s/%d: %w", kind, province, year, err)
+			return fmt.Errorf("clickhouse: read %s events of %s/%d: %w", kind, province, year, err)
 		}
+		return nil
+	})
+	out := &columnar.Events{Province: province, Year: year, Records: slices.Concat(parts...)}
+	if err != nil {
+		out.Release()
+		return nil, err
 	}
 	return out, nil
+}
+
+// readers is the number of kinds ReadEvents reads side by side: two
+// queries keep the server's threads and the decoding busy where one left
+// both waiting on each other.
+const readers = 2
+
+// parallelKinds calls read for each kind index, readers at a time, and
+// returns the first error (the other reads are cancelled).
+func parallelKinds(ctx context.Context, read func(context.Context, int) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(readers)
+	for k := range eventKinds {
+		g.Go(func() error { return read(ctx, k) })
+	}
+	return g.Wait()
 }
 
 // ReadEventsFloor runs the queries of ReadEvents with FORMAT Null: the
@@ -137,7 +160,7 @@ func (db *DB) ReadEventsFloor(ctx context.Context, province string, year int) er
 
 // duplicateWinners returns the winning version of every event_id that has
 // more than one delivery.
-func (db *DB) duplicateWinners(ctx context.Context) (map[string]winner, error) {
+func (db *DB) duplicateWinners(ctx context.Context) (*winnerSet, error) {
 	out := map[string]winner{}
 	err := db.http.queryNative(ctx, duplicatesQuery, func(res proto.Results) error {
 		ids, ok1 := res[0].Data.(*proto.ColStr)
@@ -153,7 +176,14 @@ func (db *DB) duplicateWinners(ctx context.Context) (map[string]winner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("versions of duplicated events: %w", err)
 	}
-	return out, nil
+	return &winnerSet{m: out}, nil
+}
+
+// winnerSet is the winners of a read, by event id; safe for the readers
+// of several kinds at once.
+type winnerSet struct {
+	mu sync.Mutex
+	m  map[string]winner
 }
 
 // winner is the winning version of an event delivered more than once,
@@ -166,10 +196,13 @@ type winner struct {
 // keepRows returns the rows of a block that are winning deliveries, nil
 // when all are (the common case). A winner delivered twice with the same
 // version (the same bytes) is kept once.
-func keepRows(ids *proto.ColStr, versions *proto.ColUInt64, winners map[string]winner) []int {
-	if len(winners) == 0 {
+func (w *winnerSet) keepRows(ids *proto.ColStr, versions *proto.ColUInt64) []int {
+	if len(w.m) == 0 { // never written after the read starts
 		return nil
 	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	winners := w.m
 	var keep []int // nil until a row is dropped
 	for i, p := range ids.Pos {
 		id := ids.Buf[p.Start:p.End]
@@ -193,7 +226,7 @@ func keepRows(ids *proto.ColStr, versions *proto.ColUInt64, winners map[string]w
 
 // eventRecord converts one Native block of a kind's columns into a record
 // of columnar.Schema, keeping only winning deliveries; nil when none is.
-func eventRecord(kind string, cols []int, res proto.Results, winners map[string]winner, z *zeroColumns) (arrow.Record, error) {
+func eventRecord(kind string, cols []int, res proto.Results, winners *winnerSet, z *zeroColumns) (arrow.Record, error) {
 	if len(res) != len(cols)+1 {
 		return nil, fmt.Errorf("%d columns, want %d", len(res), len(cols)+1)
 	}
@@ -202,7 +235,7 @@ func eventRecord(kind string, cols []int, res proto.Results, winners map[string]
 	if !ok1 || !ok2 {
 		return nil, fmt.Errorf("event_id or version: unexpected types %s, %s", res[0].Data.Type(), res[len(cols)].Data.Type())
 	}
-	keep := keepRows(ids, versions, winners)
+	keep := winners.keepRows(ids, versions)
 	n := ids.Rows()
 	if keep != nil {
 		n = len(keep)
