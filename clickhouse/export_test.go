@@ -8,3 +8,11 @@ func SetMaxListedDuplicates(n int) (restore func()) {
 	maxListedDuplicates = n
 	return func() { maxListedDuplicates = old }
 }
+
+// SetResultChunks sets the rows and event ids of one insert of a write to
+// rule_results, for a test; the returned function restores them.
+func SetResultChunks(rows, ids int) (restore func()) {
+	oldRows, oldIDs := resultChunkRows, resultChunkIDs
+	resultChunkRows, resultChunkIDs = rows, ids
+	return func() { resultChunkRows, resultChunkIDs = oldRows, oldIDs }
+}

@@ -2,14 +2,10 @@ package clickhouse
 
 import (
 	"bytes"
-	"fmt"
 	"math"
-	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	bw "github.com/burdenwatch/burdenwatch"
 )
 
 // TestNativeColumn pins the Native serialization of the column types the
@@ -85,48 +81,5 @@ func BenchmarkNativeEvidence(b *testing.B) {
 		if _, ok := nativeColumn("Array(String)", ids); !ok {
 			b.Fatal("not handled")
 		}
-	}
-}
-
-// TestResultRowsHalves checks the split of a large rule_results write:
-// the halves hold every row once, in order, column by column, and about
-// the same number of event ids.
-func TestResultRowsHalves(t *testing.T) {
-	var r resultRows
-	total := 0
-	for i := 0; i < 1001; i++ {
-		ids := make([]string, i%7)
-		for j := range ids {
-			ids[j] = fmt.Sprintf("e%d-%d", i, j)
-		}
-		total += len(ids) + 1
-		r.addSorted(bw.Violation{RuleID: fmt.Sprint("r", i), CountyCode: fmt.Sprint(i), Scope: fmt.Sprint("s", i),
-			Value: float64(i), Month: time.Unix(int64(i)*86400, 0)}, fmt.Sprint("n", i), uint8(i%2), ids, uint64(i)*7919)
-	}
-	a, b := r.halves()
-	if a.n+b.n != r.n || a.n == 0 || b.n == 0 {
-		t.Fatalf("halves of %d rows: %d and %d", r.n, a.n, b.n)
-	}
-	join := func(x, y []string) []string { return append(slices.Clone(x), y...) }
-	for name, cols := range map[string][3][]string{
-		"rule": {r.rule, a.rule, b.rule}, "county": {r.county, a.county, b.county}, "scope": {r.scope, a.scope, b.scope},
-		"issuer_name": {r.issuerName, a.issuerName, b.issuerName}, "severity": {r.severity, a.severity, b.severity},
-		"citation": {r.citation, a.citation, b.citation}, "issuer": {r.issuer, a.issuer, b.issuer},
-	} {
-		if !slices.Equal(join(cols[1], cols[2]), cols[0]) {
-			t.Errorf("column %s not split in order", name)
-		}
-	}
-	if !slices.Equal(append(slices.Clone(a.value), b.value...), r.value) || !slices.Equal(append(slices.Clone(a.active), b.active...), r.active) ||
-		!slices.Equal(append(slices.Clone(a.hash), b.hash...), r.hash) ||
-		len(a.month)+len(b.month) != r.n || len(a.limit)+len(b.limit) != r.n || len(a.eventIDs)+len(b.eventIDs) != r.n {
-		t.Error("numeric or array columns not split in order")
-	}
-	half := 0
-	for _, ids := range a.eventIDs {
-		half += len(ids) + 1
-	}
-	if half < total/2-8 || half > total/2+8 {
-		t.Errorf("first half holds %d of %d ids and rows", half, total)
 	}
 }

@@ -2,7 +2,6 @@ package clickhouse
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -10,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	bw "github.com/burdenwatch/burdenwatch"
 )
@@ -130,7 +131,7 @@ func (db *DB) mergeRuleResults(ctx context.Context, province string, year int, l
 		vs = slices.Clone(vs)
 		slices.SortStableFunc(vs, func(a, b bw.Violation) int { return bw.CompareViolations(&a, &b) })
 	}
-	rows, err := db.newResultRows(ctx, province, year)
+	rows, err := db.newResultWriter(ctx, province, year)
 	if err != nil {
 		return nil, err
 	}
@@ -179,47 +180,90 @@ func (db *DB) mergeRuleResults(ctx context.Context, province string, year int, l
 		}
 		j++
 	}
-	if err := db.insertResultRows(ctx, &rows); err != nil {
+	if err := rows.close(); err != nil {
 		return nil, err
 	}
 	return next, nil
 }
 
-// newResultRows starts the rows of a write to rule_results, with a
-// version above every version written before.
-func (db *DB) newResultRows(ctx context.Context, province string, year int) (resultRows, error) {
-	var maxVersion uint64
-	if err := db.conn.QueryRow(ctx, "SELECT max(version) FROM rule_results").Scan(&maxVersion); err != nil {
-		return resultRows{}, fmt.Errorf("clickhouse: read rule results version: %w", err)
-	}
-	version := max(uint64(time.Now().UnixNano()), maxVersion+1)
-	return resultRows{province: province, year: uint16(year), version: version, now: time.Now()}, nil
+// resultChunkRows and resultChunkIDs bound one insert of a write to
+// rule_results: a write is sent in chunks of this many rows or event ids,
+// up to resultWriters inserts side by side, while the rest is still being
+// compared. One insert is one thread of the server: a full recompute of a
+// large province-year (1.48M results, 13.5M evidence ids) took 11–14 s in
+// one insert. A failed write may leave some chunks written; the run
+// fails, its watermark stays, and the next run compares with what is
+// stored and writes the rest. Variables for a test (SetResultChunks).
+var resultChunkRows, resultChunkIDs = 200_000, 2_000_000
+
+// resultWriters is the number of inserts of one write side by side.
+const resultWriters = 4
+
+// resultWriter is the rows of one write to rule_results, all of one
+// version (above every version written before), sent in chunks as they
+// are added.
+type resultWriter struct {
+	resultRows // the chunk being filled
+	ctx        context.Context
+	db         *DB
+	inserts    *errgroup.Group
 }
 
-// splitResultRows is the number of rows from which a write to
-// rule_results is sent as two inserts side by side (each split again while
-// it is this large): one insert is one thread of the server, and a full
-// recompute of a large province-year (1.48M results, 13M evidence ids)
-// took 11–14 s in one insert, 8 s in eight. A failed write may leave
-// some of the inserts written; the run fails, its watermark stays, and the
-// next run compares with what is stored and writes the rest.
-const splitResultRows = 200_000
+// newResultWriter starts a write to rule_results.
+func (db *DB) newResultWriter(ctx context.Context, province string, year int) (*resultWriter, error) {
+	var maxVersion uint64
+	if err := db.conn.QueryRow(ctx, "SELECT max(version) FROM rule_results").Scan(&maxVersion); err != nil {
+		return nil, fmt.Errorf("clickhouse: read rule results version: %w", err)
+	}
+	version := max(uint64(time.Now().UnixNano()), maxVersion+1)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(resultWriters)
+	return &resultWriter{resultRows: resultRows{province: province, year: uint16(year), version: version, now: time.Now()},
+		ctx: gctx, db: db, inserts: g}, nil
+}
 
-// insertResultRows writes the rows, if any.
-func (db *DB) insertResultRows(ctx context.Context, rows *resultRows) error {
-	if rows.n == 0 {
+// grow makes room for n more rows, at most a chunk.
+func (w *resultWriter) grow(n int) { w.resultRows.grow(min(n, resultChunkRows)) }
+
+// add adds a tombstone (resultRows.add), sending the chunk when full.
+func (w *resultWriter) add(v bw.Violation) {
+	w.resultRows.add(v)
+	w.sendFull()
+}
+
+// addSorted adds a result (resultRows.addSorted), sending the chunk when
+// full.
+func (w *resultWriter) addSorted(v bw.Violation, issuerName string, active uint8, ids []string, hash uint64) {
+	w.resultRows.addSorted(v, issuerName, active, ids, hash)
+	w.sendFull()
+}
+
+func (w *resultWriter) sendFull() {
+	if w.n >= resultChunkRows || w.ids >= resultChunkIDs {
+		w.send()
+	}
+}
+
+// send inserts the chunk filled so far, beside the others (waiting while
+// resultWriters are running), and starts the next.
+func (w *resultWriter) send() {
+	if w.n == 0 {
+		return
+	}
+	chunk := w.resultRows
+	w.resultRows = resultRows{province: chunk.province, year: chunk.year, version: chunk.version, now: chunk.now}
+	w.inserts.Go(func() error {
+		if err := w.db.insertColumnsNative(w.ctx, "rule_results", chunk.columns()); err != nil {
+			return fmt.Errorf("replace rule results of %s/%d: %w", chunk.province, chunk.year, err)
+		}
 		return nil
-	}
-	if rows.n >= splitResultRows {
-		a, b := rows.halves()
-		errs := make(chan error, 1)
-		go func() { errs <- db.insertResultRows(ctx, &b) }()
-		return errors.Join(db.insertResultRows(ctx, &a), <-errs)
-	}
-	if err := db.insertColumnsNative(ctx, "rule_results", rows.columns()); err != nil {
-		return fmt.Errorf("replace rule results of %s/%d: %w", rows.province, rows.year, err)
-	}
-	return nil
+	})
+}
+
+// close sends the last chunk and waits for every insert.
+func (w *resultWriter) close() error {
+	w.send()
+	return w.inserts.Wait()
 }
 
 // countySet is the set of counties; empty means all.
@@ -261,6 +305,7 @@ type resultRows struct {
 	eventIDs                                                    [][]string
 	active                                                      []uint8
 	hash                                                        []uint64 // contentHash; 0 for a tombstone
+	ids                                                         int      // event ids in eventIDs
 }
 
 // grow makes room for n more rows.
@@ -291,6 +336,7 @@ func (r *resultRows) addSorted(v bw.Violation, issuerName string, active uint8, 
 	r.value, r.limit = append(r.value, finite(v.Value)), append(r.limit, finite(v.Limit))
 	r.eventIDs, r.active = append(r.eventIDs, ids), append(r.active, active)
 	r.hash = append(r.hash, hash)
+	r.ids += len(ids)
 }
 
 // finite stores NaN and infinities as 0: value and limit are not Nullable.
@@ -508,33 +554,4 @@ func (db *DB) documentTimes(ctx context.Context, quoted []string, out map[string
 SELECT event_id, occurred_at, kind FROM events FINAL WHERE event_id IN (`+strings.Join(quoted, ", ")+`))
 WHERE kind = 'document'`,
 		[]any{&id, &at}, func() { out[id] = at.In(db.loc) })
-}
-
-// halves splits r in two of about the same number of event ids.
-func (r *resultRows) halves() (a, b resultRows) {
-	total := 0
-	for _, ids := range r.eventIDs {
-		total += len(ids) + 1
-	}
-	cut, sum := 0, 0
-	for cut < r.n-1 && sum < total/2 {
-		sum += len(r.eventIDs[cut]) + 1
-		cut++
-	}
-	a, b = *r, *r
-	a.n, b.n = cut, r.n-cut
-	a.rule, b.rule = r.rule[:cut], r.rule[cut:]
-	a.severity, b.severity = r.severity[:cut], r.severity[cut:]
-	a.county, b.county = r.county[:cut], r.county[cut:]
-	a.issuer, b.issuer = r.issuer[:cut], r.issuer[cut:]
-	a.issuerName, b.issuerName = r.issuerName[:cut], r.issuerName[cut:]
-	a.scope, b.scope = r.scope[:cut], r.scope[cut:]
-	a.citation, b.citation = r.citation[:cut], r.citation[cut:]
-	a.month, b.month = r.month[:cut], r.month[cut:]
-	a.value, b.value = r.value[:cut], r.value[cut:]
-	a.limit, b.limit = r.limit[:cut], r.limit[cut:]
-	a.eventIDs, b.eventIDs = r.eventIDs[:cut], r.eventIDs[cut:]
-	a.active, b.active = r.active[:cut], r.active[cut:]
-	a.hash, b.hash = r.hash[:cut], r.hash[cut:]
-	return a, b
 }

@@ -2,14 +2,17 @@ package clickhouse_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	bw "github.com/burdenwatch/burdenwatch"
+	"github.com/burdenwatch/burdenwatch/clickhouse"
 	"github.com/burdenwatch/burdenwatch/internal/testenv"
 )
 
@@ -234,4 +237,49 @@ func waitMutations(t *testing.T, db interface {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatal("mutations not done after 10 s")
+}
+
+// TestChunkedResultWrites: a write sent in many small inserts side by
+// side stores every result once, as one insert would, and the next write
+// over it compares with all of them.
+func TestChunkedResultWrites(t *testing.T) {
+	ctx := context.Background()
+	db, _ := testenv.ClickHouse(t)
+	defer clickhouse.SetResultChunks(3, 5)()
+	var vs []bw.Violation
+	for i := 0; i < 40; i++ {
+		v := bw.Violation{RuleID: fmt.Sprintf("r%d", i%3), Severity: bw.SeverityViolation, CountyCode: fmt.Sprint(430101 + i%4),
+			Month: firstOf(time.Month(1 + i%12)), Scope: fmt.Sprintf("s%02d", i), Value: float64(i), Citation: "HN"}
+		for j := 0; j < i%6; j++ {
+			v.EventIDs = append(v.EventIDs, fmt.Sprintf("e%d-%d", i, j))
+		}
+		vs = append(vs, v)
+	}
+	slices.SortFunc(vs, func(a, b bw.Violation) int { return bw.CompareViolations(&a, &b) })
+	if err := db.ReplaceRuleResults(ctx, "43", 2025, nil, vs, nil); err != nil {
+		t.Fatal(err)
+	}
+	var rows, versions uint64
+	if err := db.Conn().QueryRow(ctx, "SELECT count(), uniqExact(version) FROM rule_results").Scan(&rows, &versions); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 40 || versions != 1 {
+		t.Errorf("one chunked write: %d rows of %d versions, want 40 of one", rows, versions)
+	}
+	got, err := db.RuleResults(ctx, "43", 2025)
+	if err != nil || len(got) != len(vs) {
+		t.Fatalf("read back %d results (%v), want %d", len(got), err, len(vs))
+	}
+	for i := range vs {
+		if got[i].Scope != vs[i].Scope || !slices.Equal(got[i].EventIDs, vs[i].EventIDs) || got[i].Value != vs[i].Value {
+			t.Errorf("result %d: %+v, want %+v", i, got[i], vs[i])
+		}
+	}
+	vs = vs[1:] // one result gone: a tombstone, nothing else written
+	if err := db.ReplaceRuleResults(ctx, "43", 2025, nil, vs, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Conn().QueryRow(ctx, "SELECT count() FROM rule_results").Scan(&rows); err != nil || rows != 41 {
+		t.Errorf("after dropping one result: %d rows (%v), want 41", rows, err)
+	}
 }
