@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-
 	bw "github.com/burdenwatch/burdenwatch"
 	"github.com/burdenwatch/burdenwatch/clickhouse"
 	"github.com/burdenwatch/burdenwatch/internal/testenv"
@@ -187,10 +185,7 @@ func TestStoredContentHashes(t *testing.T) {
 		t.Fatalf("two identical writes: %d rows, %d without a content hash; want 2 and 0", n, zero)
 	}
 	// Rows as a writer before the column left them: no hash.
-	if err := db.Exec(ctx, "ALTER TABLE rule_results UPDATE content_hash = 0 WHERE 1"); err != nil {
-		t.Fatal(err)
-	}
-	waitMutations(t, db)
+	setHashes(t, db, "0", "1")
 	replace()
 	replace()
 	if n, zero := rows(); n != 4 || zero != 2 {
@@ -198,10 +193,7 @@ func TestStoredContentHashes(t *testing.T) {
 	}
 	// A stored hash that does not match the content is trusted, and the
 	// result is written again: the hash, not the content, is compared.
-	if err := db.Exec(ctx, "ALTER TABLE rule_results UPDATE content_hash = 42 WHERE rule_id = 'r1'"); err != nil {
-		t.Fatal(err)
-	}
-	waitMutations(t, db)
+	setHashes(t, db, "42", "rule_id = 'r1'")
 	replace()
 	if n, _ := rows(); n != 5 {
 		t.Errorf("after a wrong stored hash: %d rows, want r1 written again (5)", n)
@@ -217,13 +209,13 @@ func TestStoredContentHashes(t *testing.T) {
 	}
 }
 
-// waitMutations waits until the ALTER … UPDATE mutations of the test
-// database are done.
-func waitMutations(t *testing.T, db interface {
-	Database() string
-	Conn() driver.Conn
-}) {
+// setHashes sets the stored content_hash of the rule results where where
+// holds, and waits until the mutation is done.
+func setHashes(t *testing.T, db *clickhouse.DB, hash, where string) {
 	t.Helper()
+	if err := db.Exec(context.Background(), "ALTER TABLE rule_results UPDATE content_hash = "+hash+" WHERE "+where); err != nil {
+		t.Fatal(err)
+	}
 	for i := 0; i < 200; i++ {
 		var left uint64
 		err := db.Conn().QueryRow(context.Background(),
