@@ -25,7 +25,9 @@ import (
 type Cluster struct {
 	name   string
 	entry  *DB
-	shards []*DB // one pool per shard over its replicas, in shard order
+	shards []*DB    // one pool per shard over its replicas, in shard order
+	nodes  []string // every replica's address, for EachNode statements
+	dsn    DSN      // the DSN the shards were opened with
 	// quorum is insert_quorum for shard writes (0: off).
 	quorum int
 	log    *slog.Logger
@@ -128,7 +130,9 @@ func (c *Cluster) openShards(ctx context.Context, dsn string, shards [][]string)
 	if err != nil {
 		return err
 	}
+	c.dsn = d
 	for i, addrs := range shards {
+		c.nodes = append(c.nodes, addrs...)
 		d.Hosts = addrs
 		opts, err := options(d)
 		if err != nil {
@@ -205,7 +209,7 @@ func (c *Cluster) Migrate(ctx context.Context) ([]string, error) {
 			continue
 		}
 		for _, st := range stmts[i] {
-			if err := c.entry.Exec(ctx, st); err != nil {
+			if err := c.exec(ctx, st); err != nil {
 				return done, fmt.Errorf("cluster migration %s: %w", m.Name, err)
 			}
 		}
@@ -215,6 +219,31 @@ func (c *Cluster) Migrate(ctx context.Context) ([]string, error) {
 		done = append(done, m.Name)
 	}
 	return done, nil
+}
+
+// exec runs a ClusterDDL statement: through the entry node, or on every
+// node of the cluster in turn when it starts with EachNode.
+func (c *Cluster) exec(ctx context.Context, st string) error {
+	if !strings.HasPrefix(st, EachNode) {
+		return c.entry.Exec(ctx, st)
+	}
+	for _, addr := range c.nodes {
+		d := c.dsn
+		d.Hosts = []string{addr}
+		opts, err := options(d)
+		if err != nil {
+			return err
+		}
+		conn, err := ch.Open(opts)
+		if err == nil {
+			err = conn.Exec(ctx, st)
+			conn.Close()
+		}
+		if err != nil {
+			return fmt.Errorf("node %s: %w", addr, err)
+		}
+	}
+	return nil
 }
 
 // InsertEvents writes the events of parts to events_local, each row on the

@@ -61,7 +61,8 @@ var (
 // for cluster on database, one list per migration: every CREATE TABLE
 // becomes a Replicated…MergeTree table ({shard}/{replica} macros) and, for
 // sharded tables, a Distributed table under the original name; ADD, DROP
-// and MODIFY COLUMN reach both. Other statements are refused, so a
+// and MODIFY COLUMN reach both (the Distributed table's node by node,
+// EachNode). Other statements are refused, so a
 // migration the cluster cannot follow fails loudly instead of half-applying.
 func ClusterDDL(ms []Migration, database, cluster string) ([][]string, error) {
 	sharded := map[string]bool{}
@@ -117,6 +118,14 @@ func alterOnCluster(m []string, database, cluster string, sharded map[string]boo
 	}
 	return []string{
 		"ALTER TABLE " + db + "." + quoteIdent(name+LocalSuffix) + on + tail,
-		"ALTER TABLE " + db + "." + quoteIdent(name) + on + tail,
+		EachNode + "ALTER TABLE " + db + "." + quoteIdent(name) + tail,
 	}
 }
+
+// EachNode starts a ClusterDDL statement that is run on every node of the
+// cluster in turn rather than ON CLUSTER: ClickHouse (18.16 at least)
+// refuses an ALTER … ON CLUSTER of a table that is not replicated — the
+// Distributed half of a sharded table — on a cluster whose shards are
+// (code 371, "isn't replicated, but shard #2 is replicated"). It is an SQL
+// comment, so the statement runs as it is.
+const EachNode = "/* each node */ "
