@@ -2,6 +2,7 @@ package clickhouse
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -39,6 +40,9 @@ func newBlockReader(r io.Reader) *blockReader {
 // next decodes the next block; io.EOF at the end of the stream. A block
 // of no rows (the header ClickHouse may send) gives empty results.
 func (b *blockReader) next() (proto.Results, error) {
+	if err := b.serverError(); err != nil {
+		return nil, err
+	}
 	cols, err := b.r.Int()
 	if err != nil {
 		return nil, err // io.EOF between blocks is the end
@@ -60,6 +64,23 @@ func (b *blockReader) next() (proto.Results, error) {
 	}
 	return res, nil
 }
+
+// serverError returns the exception a server appended to the stream in
+// place of the next block ("Code: 241, e.displayText() = DB::Exception: …"
+// on 18.16, "Code: 241. DB::Exception: …" on current releases): over HTTP
+// the status was sent with the first block. A block cannot start so: it
+// would have 67 columns of 111 rows, the first named "e: …".
+func (b *blockReader) serverError() error {
+	head, _ := b.br.Peek(len(serverErrorPrefix))
+	if string(head) != serverErrorPrefix {
+		return nil
+	}
+	text, _ := io.ReadAll(io.LimitReader(b.br, 4096))
+	return fmt.Errorf("server error in the result stream: %s", bytes.TrimSpace(text))
+}
+
+// serverErrorPrefix starts a ClickHouse exception's text.
+const serverErrorPrefix = "Code: "
 
 // column decodes one column: name, type and rows values.
 func (b *blockReader) column(rows int) (proto.ResultColumn, error) {
@@ -160,11 +181,18 @@ func (b *blockReader) oneString(c *proto.ColStr) error {
 	if n > maxStringLen {
 		return fmt.Errorf("string of %d bytes", n)
 	}
-	c.Buf = b.grow(c, int(n), 0)
 	from := len(c.Buf)
-	c.Buf = c.Buf[:from+int(n)]
-	if _, err := io.ReadFull(b.br, c.Buf[from:]); err != nil {
-		return fmt.Errorf("%d bytes: %w", n, noEOF(err))
+	// A buffer at a time: a length read from a broken stream (an error
+	// text the server appended, say) allocates only what arrives.
+	for left := int(n); left > 0; {
+		k := min(left, blockReaderSize)
+		c.Buf = b.grow(c, k, 0)
+		at := len(c.Buf)
+		c.Buf = c.Buf[:at+k]
+		if _, err := io.ReadFull(b.br, c.Buf[at:]); err != nil {
+			return fmt.Errorf("%d bytes: %w", n, noEOF(err))
+		}
+		left -= k
 	}
 	c.Pos = append(c.Pos, proto.Position{Start: from, End: len(c.Buf)})
 	return nil

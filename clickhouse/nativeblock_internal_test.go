@@ -145,3 +145,21 @@ func TestBlockReaderTruncated(t *testing.T) {
 		}
 	}
 }
+
+// TestBlockReaderServerError: an exception the server appends to the body
+// after some blocks (HTTP has sent its 200 already) is an error that
+// carries the server's text, not an end of stream.
+func TestBlockReaderServerError(t *testing.T) {
+	text := "Code: 241, e.displayText() = DB::Exception: Memory limit (for query) exceeded: would use 9.32 GiB " +
+		"(attempt to allocate chunk of 1048576 bytes), maximum: 9.31 GiB, e.what() = DB::Exception\n"
+	stream := append(nativeStream(t), text...)
+	br := newBlockReader(bytes.NewReader(stream))
+	var err error
+	for i := 0; err == nil; i++ {
+		_, err = br.next()
+	}
+	t.Log(err)
+	if errors.Is(err, io.EOF) || !strings.Contains(err.Error(), "server error in the result stream: "+strings.TrimSpace(text)) {
+		t.Errorf("server error after the blocks: %v, want an error with the server's text", err)
+	}
+}
