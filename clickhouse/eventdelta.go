@@ -72,7 +72,7 @@ func winnersOf(versions map[string]uint64) *winnerSet {
 	for id, v := range versions {
 		out[id] = winner{version: v}
 	}
-	return &winnerSet{m: out}
+	return newWinnerSet(out)
 }
 
 // Touched is what the deliveries above an ingest sequence touched

@@ -176,15 +176,19 @@ func (db *DB) duplicateWinners(ctx context.Context) (*winnerSet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("versions of duplicated events: %w", err)
 	}
-	return &winnerSet{m: out}, nil
+	return newWinnerSet(out), nil
 }
 
 // winnerSet is the winners of a read, by event id; safe for the readers
-// of several kinds at once.
+// of several kinds at once. Its keys are fixed when it is made; keepRows
+// only marks them taken.
 type winnerSet struct {
-	mu sync.Mutex
-	m  map[string]winner
+	none bool // no winners: every row is kept, without locking
+	mu   sync.Mutex
+	m    map[string]winner
 }
+
+func newWinnerSet(m map[string]winner) *winnerSet { return &winnerSet{none: len(m) == 0, m: m} }
 
 // winner is the winning version of an event delivered more than once,
 // and whether a delivery of it was taken already.
@@ -197,7 +201,7 @@ type winner struct {
 // when all are (the common case). A winner delivered twice with the same
 // version (the same bytes) is kept once.
 func (w *winnerSet) keepRows(ids *proto.ColStr, versions *proto.ColUInt64) []int {
-	if len(w.m) == 0 { // never written after the read starts
+	if w.none {
 		return nil
 	}
 	w.mu.Lock()
