@@ -5,7 +5,7 @@ export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
 BIN := bin/burdenwatch
 
-.PHONY: all build run test unit fuzz bench setup services tools stop clean vet cluster cluster-run test-cluster bench-cluster serve
+.PHONY: all build run test unit race fuzz bench setup services tools stop clean vet cluster cluster-run test-cluster bench-cluster serve
 
 all: build
 
@@ -37,6 +37,11 @@ vet:
 unit:
 	. deploy/env.sh && $(GO) test -count=1 -timeout 20m ./...
 
+# The race detector over the packages that read, evaluate and write side by
+# side (about a minute more; ingest passes too, but takes 90 s under -race).
+race:
+	. deploy/env.sh && $(GO) test -race -count=1 -timeout 20m ./clickhouse/ ./transform/ ./rules/
+
 # Execution-count budgets (about 20 s each here), not durations: with a
 # duration, Go 1.26's fuzz coordinator can report a spurious "context
 # deadline exceeded" when -fuzztime expires under load (go.dev/issue/75804,
@@ -47,7 +52,7 @@ fuzz:
 
 # Every test, against real ClickHouse and a real broker, then the cluster
 # suite (ZooKeeper, 2 shards x 2 replicas, 3 brokers; about a minute).
-test: setup vet unit fuzz test-cluster
+test: setup vet unit race fuzz test-cluster
 
 # The test cluster (left running by `make test`) is stopped first: its
 # idle servers merge and poll ZooKeeper on the same two cores.
