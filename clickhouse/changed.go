@@ -118,11 +118,6 @@ func newFieldHash() *fieldHash {
 	return h
 }
 
-func (h *fieldHash) bytes(b []byte) {
-	h.d.Write(b)
-	h.u64(uint64(len(b)))
-}
-
 func (h *fieldHash) str(s string) {
 	h.d.WriteString(s)
 	h.u64(uint64(len(s)))

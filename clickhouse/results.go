@@ -90,13 +90,27 @@ func keptResult(v *bw.Violation, name string, ids []string) lastResult {
 
 func compareLast(a, b lastResult) int { return bw.CompareViolations(&a.v, &b.v) }
 
-// sameSorted reports whether v (with issuer name name and its event ids
-// sorted as ids) would be stored exactly as l is: what comparing their
-// content hashes tells, without hashing.
-func (l *lastResult) sameSorted(v *bw.Violation, name string, ids []string) bool {
-	if l.hashed {
-		return l.hash == contentHash(v, name, ids)
+// changedHash reports whether v (with issuer name name and its event ids
+// sorted as ids) differs from old, what is stored under its key (nil:
+// nothing), and returns v's content hash when it does. The hash is
+// computed at most once: it is what tells for a result read back from the
+// table (old.hashed), and what the written row carries.
+func changedHash(old *lastResult, v *bw.Violation, name string, ids []string) (bool, uint64) {
+	if old != nil && !old.hashed {
+		if old.sameSorted(v, name, ids) {
+			return false, 0
+		}
+		return true, contentHash(v, name, ids)
 	}
+	h := contentHash(v, name, ids)
+	return old == nil || old.hash != h, h
+}
+
+// sameSorted reports whether v (with issuer name name and its event ids
+// sorted as ids) would be stored exactly as l, a result kept from a write
+// (not hashed), is: what comparing their content hashes tells, without
+// hashing.
+func (l *lastResult) sameSorted(v *bw.Violation, name string, ids []string) bool {
 	o := &l.v
 	if o.Severity != v.Severity || civilDay(o.Month) != civilDay(v.Month) || o.IssuerCode != v.IssuerCode ||
 		l.name != name || math.Float64bits(finite(o.Value)) != math.Float64bits(finite(v.Value)) ||
@@ -169,8 +183,12 @@ func (db *DB) mergeRuleResults(ctx context.Context, province string, year int, l
 		if c > 0 || !sameSlice(last[i].v.EventIDs, ids) {
 			ids = sortedIDs(ids) // once: each check walks every id
 		}
-		if c > 0 || !last[i].sameSorted(v, name, ids) {
-			rows.addSorted(*v, name, 1, ids, contentHash(v, name, ids))
+		var old *lastResult
+		if c == 0 {
+			old = &last[i]
+		}
+		if changed, hash := changedHash(old, v, name, ids); changed {
+			rows.addSorted(*v, name, 1, ids, hash)
 		}
 		if keepNext {
 			next = append(next, keptResult(v, name, ids))
@@ -318,11 +336,10 @@ func (r *resultRows) grow(n int) {
 	r.hash = slices.Grow(r.hash, n)
 }
 
-// add adds a tombstone: the row that switches the result v off.
+// add adds a tombstone (lastResult.tombstone: no event ids, no hash): the
+// row that switches a result off.
 func (r *resultRows) add(v bw.Violation) {
-	ids := append([]string{}, v.EventIDs...)
-	sort.Strings(ids)
-	r.addSorted(v, "", 0, ids, 0)
+	r.addSorted(v, "", 0, nil, 0)
 }
 
 // addSorted adds a result whose event ids are sorted, with its content
