@@ -57,15 +57,15 @@ func (db *DB) storedIndicators(ctx context.Context, province string, year int) (
 	q := `SELECT county_code, toUInt32(month), indicator, value, ytd FROM indicators FINAL
 WHERE province_code = ` + quoteString(province) + ` AND toYear(month) = ` + strconv.Itoa(year)
 	err := db.http.queryNative(ctx, q, func(res proto.Results) error {
-		county, ok1 := res[0].Data.(*proto.ColStr)
+		county, ok1 := res[0].Data.(*stringColumn)
 		month, ok2 := res[1].Data.(*proto.ColUInt32)
-		id, ok3 := res[2].Data.(*proto.ColStr)
+		id, ok3 := res[2].Data.(*stringColumn)
 		value, ok4 := res[3].Data.(*proto.ColNullable[float64])
 		ytd, ok5 := res[4].Data.(*proto.ColNullable[float64])
 		if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 {
 			return fmt.Errorf("unexpected column types")
 		}
-		for i := range county.Pos {
+		for i := range county.Rows() {
 			out[indicatorKey{county.Row(i), int32((*month)[i]), id.Row(i)}] =
 				[2]uint64{nullableValue(value, i), nullableValue(ytd, i)}
 		}
@@ -168,8 +168,8 @@ func (db *DB) storedResults(ctx context.Context, province string, year int) ([]l
 		if county == nil || rule == nil || scope == nil || sev == nil || !ok1 || !ok2 {
 			return fmt.Errorf("unexpected column types")
 		}
-		out := make([]lastResult, 0, len(county.Pos))
-		for i := range county.Pos {
+		out := make([]lastResult, 0, county.Rows())
+		for i := range county.Rows() {
 			s, ok := severities[string(sev.RowBytes(i))]
 			if !ok {
 				s = bw.Severity(sev.Row(i))
@@ -201,7 +201,7 @@ func activeResults(columns, province string, year int) string {
 WHERE province_code = ` + quoteString(province) + ` AND year = ` + strconv.Itoa(year) + `) WHERE active = 1`
 }
 
-func strColumn(res proto.Results, i int) *proto.ColStr { c, _ := res[i].Data.(*proto.ColStr); return c }
+func strColumn(res proto.Results, i int) *stringColumn { c, _ := res[i].Data.(*stringColumn); return c }
 
 // StoredResults is what the results tables hold for one province-year:
 // the indicators (value and ytd as stored) and the active rule results (a

@@ -53,7 +53,7 @@ func (db *DB) touchedDuplicates(ctx context.Context, after uint64) (map[string]u
 	versions := map[string]uint64{}
 	q := `SELECT event_id, max(version) FROM events PREWHERE ` + touchedFilter(after) + ` GROUP BY event_id HAVING count() > 1`
 	err := db.http.queryNative(ctx, q, func(res proto.Results) error {
-		ids, ok1 := res[0].Data.(*proto.ColStr)
+		ids, ok1 := res[0].Data.(*stringColumn)
 		vs, ok2 := res[1].Data.(*proto.ColUInt64)
 		if !ok1 || !ok2 {
 			return fmt.Errorf("duplicates: unexpected column types %s, %s", res[0].Data.Type(), res[1].Data.Type())
@@ -125,8 +125,8 @@ func (db *DB) readSince(ctx context.Context, province string, year int, after ui
 	winners := winnersOf(versions) // this read's own: it marks them taken
 	q, cols := deltaQuery(deliveriesFilter(after, touchedFilter(after), versions), provinceYear(province, year))
 	err := db.http.queryNative(ctx, q, func(res proto.Results) error {
-		if ids, ok := res[0].Data.(*proto.ColStr); ok {
-			for i := range ids.Pos {
+		if ids, ok := res[0].Data.(*stringColumn); ok {
+			for i := range ids.Rows() {
 				if _, seen := d.Touched[string(ids.RowBytes(i))]; !seen {
 					d.Touched[ids.Row(i)] = struct{}{} // Row copies
 				}

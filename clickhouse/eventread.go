@@ -163,7 +163,7 @@ func (db *DB) ReadEventsFloor(ctx context.Context, province string, year int) er
 func (db *DB) duplicateWinners(ctx context.Context) (*winnerSet, error) {
 	out := map[string]winner{}
 	err := db.http.queryNative(ctx, duplicatesQuery, func(res proto.Results) error {
-		ids, ok1 := res[0].Data.(*proto.ColStr)
+		ids, ok1 := res[0].Data.(*stringColumn)
 		vs, ok2 := res[1].Data.(*proto.ColUInt64)
 		if !ok1 || !ok2 {
 			return fmt.Errorf("duplicates: unexpected column types %s, %s", res[0].Data.Type(), res[1].Data.Type())
@@ -200,7 +200,7 @@ type winner struct {
 // keepRows returns the rows of a block that are winning deliveries, nil
 // when all are (the common case). A winner delivered twice with the same
 // version (the same bytes) is kept once.
-func (w *winnerSet) keepRows(ids *proto.ColStr, versions *proto.ColUInt64) []int {
+func (w *winnerSet) keepRows(ids *stringColumn, versions *proto.ColUInt64) []int {
 	if w.none {
 		return nil
 	}
@@ -208,15 +208,15 @@ func (w *winnerSet) keepRows(ids *proto.ColStr, versions *proto.ColUInt64) []int
 	defer w.mu.Unlock()
 	winners := w.m
 	var keep []int // nil until a row is dropped
-	for i, p := range ids.Pos {
-		id := ids.Buf[p.Start:p.End]
+	for i := range ids.Rows() {
+		id := ids.RowBytes(i)
 		w, dup := winners[string(id)]
 		ok := !dup || (w.version == (*versions)[i] && !w.taken)
 		if dup && ok {
 			winners[string(id)] = winner{w.version, true}
 		}
 		if !ok && keep == nil {
-			keep = make([]int, i, len(ids.Pos))
+			keep = make([]int, i, ids.Rows())
 			for j := range keep {
 				keep[j] = j
 			}
@@ -234,7 +234,7 @@ func eventRecord(kind string, cols []int, res proto.Results, winners *winnerSet,
 	if len(res) != len(cols)+1 {
 		return nil, fmt.Errorf("%d columns, want %d", len(res), len(cols)+1)
 	}
-	ids, ok1 := res[0].Data.(*proto.ColStr)
+	ids, ok1 := res[0].Data.(*stringColumn)
 	versions, ok2 := res[len(cols)].Data.(*proto.ColUInt64)
 	if !ok1 || !ok2 {
 		return nil, fmt.Errorf("event_id or version: unexpected types %s, %s", res[0].Data.Type(), res[len(cols)].Data.Type())
@@ -278,7 +278,7 @@ func eventRecord(kind string, cols []int, res proto.Results, winners *winnerSet,
 // share the decoded buffers when every row is kept.
 func toArrow(t arrow.DataType, col proto.ColResult, keep []int) (arrow.Array, error) {
 	switch c := col.(type) {
-	case *proto.ColStr:
+	case *stringColumn:
 		if t.ID() == arrow.STRING {
 			return stringArray(c, keep), nil
 		}
@@ -310,9 +310,9 @@ func toArrow(t arrow.DataType, col proto.ColResult, keep []int) (arrow.Array, er
 			}
 			return array.NewBooleanData(fixedData(t, bits, len(v))), nil
 		}
-	case *proto.ColArr[string]:
+	case *stringListColumn:
 		if t.ID() == arrow.LIST {
-			return stringListArray(t, c, keep)
+			return stringListArray(t, c, keep), nil
 		}
 	}
 	return nil, fmt.Errorf("cannot convert %s to %s", col.Type(), t)
@@ -335,24 +335,20 @@ func fixedData(t arrow.DataType, values []byte, n int) arrow.ArrayData {
 	return array.NewData(t, n, []*memory.Buffer{nil, memory.NewBufferBytes(values)}, nil, 0, 0)
 }
 
-// stringArray converts a String column, sharing its bytes when every row
-// is kept (ch-go decodes the rows contiguously).
-func stringArray(c *proto.ColStr, keep []int) arrow.Array {
-	var offsets []int32
-	var data []byte
-	if keep == nil {
-		offsets = make([]int32, len(c.Pos)+1)
-		for i, p := range c.Pos {
-			offsets[i+1] = int32(p.End)
-		}
-		data = c.Buf
-	} else {
-		offsets = make([]int32, 0, len(keep)+1)
+// stringArray converts a String column, sharing its buffers when every
+// row is kept.
+func stringArray(c *stringColumn, keep []int) arrow.Array {
+	offsets, data := c.offsets, c.data
+	if keep != nil {
+		offsets, data = make([]int32, 0, len(keep)+1), nil
 		offsets = append(offsets, 0)
 		for _, k := range keep {
-			data = append(data, c.Buf[c.Pos[k].Start:c.Pos[k].End]...)
+			data = append(data, c.RowBytes(k)...)
 			offsets = append(offsets, int32(len(data)))
 		}
+	}
+	if len(offsets) == 0 { // no rows decoded
+		offsets = []int32{0}
 	}
 	return array.NewStringData(array.NewData(arrow.BinaryTypes.String, len(offsets)-1,
 		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offsets)), memory.NewBufferBytes(data)},
@@ -360,14 +356,9 @@ func stringArray(c *proto.ColStr, keep []int) arrow.Array {
 }
 
 // stringListArray converts an Array(String) column.
-func stringListArray(t arrow.DataType, c *proto.ColArr[string], keep []int) (arrow.Array, error) {
-	inner, ok := c.Data.(*proto.ColStr)
-	if !ok {
-		return nil, fmt.Errorf("array of %s, want array of String", c.Data.Type())
-	}
-	rows := c.Offsets.Rows()
+func stringListArray(t arrow.DataType, c *stringListColumn, keep []int) arrow.Array {
 	if keep == nil {
-		keep = make([]int, rows)
+		keep = make([]int, c.Rows())
 		for i := range keep {
 			keep[i] = i
 		}
@@ -376,21 +367,18 @@ func stringListArray(t arrow.DataType, c *proto.ColArr[string], keep []int) (arr
 	offsets = append(offsets, 0)
 	var elems []int
 	for _, k := range keep {
-		start := 0
-		if k > 0 {
-			start = int(c.Offsets[k-1])
-		}
-		for j := start; j < int(c.Offsets[k]); j++ {
+		start, end := c.span(k)
+		for j := start; j < end; j++ {
 			elems = append(elems, j)
 		}
 		offsets = append(offsets, int32(len(elems)))
 	}
-	values := stringArray(inner, elems)
+	values := stringArray(&c.values, elems)
 	defer values.Release()
 	data := array.NewData(t, len(keep), []*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offsets))},
 		[]arrow.ArrayData{values.Data()}, 0, 0)
 	defer data.Release()
-	return array.NewListData(data), nil
+	return array.NewListData(data)
 }
 
 // constantString is a string array of n copies of s.

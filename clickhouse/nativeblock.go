@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 
 	"github.com/ClickHouse/ch-go/proto"
 )
@@ -23,10 +22,11 @@ const maxStringLen = 1 << 30
 
 // blockReader decodes the blocks of a Native stream (the HTTP interface's
 // FORMAT Native: no block info, revision 0) into proto.Results, as
-// proto.Block.DecodeRawBlock with Results.Auto does. String columns, the
-// bulk of the events' and the results' bytes, are parsed from the read
-// buffer in place: ch-go reads each length a byte at a time and each
-// value with its own copy call, about half of a 10M-event read's CPU.
+// proto.Block.DecodeRawBlock with Results.Auto does, except that String
+// and Array(String) columns are stringColumn and stringListColumn, parsed
+// from the read buffer in place: ch-go reads each length a byte at a time
+// and each value with its own copy call, about half of a 10M-event read's
+// CPU, and keeps positions the Arrow arrays cannot share.
 type blockReader struct {
 	br *bufio.Reader
 	r  *proto.Reader
@@ -92,57 +92,55 @@ func (b *blockReader) column(rows int) (proto.ResultColumn, error) {
 	if err != nil {
 		return proto.ResultColumn{}, fmt.Errorf("%s: type: %w", name, err)
 	}
-	var auto proto.ColAuto
-	if err := auto.Infer(proto.ColumnType(typ)); err != nil {
-		return proto.ResultColumn{}, fmt.Errorf("%s: %w", name, err)
+	data, err := b.decode(proto.ColumnType(typ), rows)
+	if err != nil {
+		return proto.ResultColumn{}, fmt.Errorf("%s (%s): %w", name, typ, err)
 	}
-	if rows > 0 {
-		if err := b.decode(auto.Data, rows); err != nil {
-			return proto.ResultColumn{}, fmt.Errorf("%s (%s): %w", name, typ, err)
-		}
-	}
-	return proto.ResultColumn{Name: name, Data: auto.Data}, nil
+	return proto.ResultColumn{Name: name, Data: data}, nil
 }
 
-// decode reads rows values into col: Strings and arrays of them in place,
-// anything else with ch-go.
-func (b *blockReader) decode(col proto.ColResult, rows int) error {
-	switch c := col.(type) {
-	case *proto.ColStr:
-		return b.strings(c, rows)
-	case *proto.ColArr[string]:
-		if inner, ok := c.Data.(*proto.ColStr); ok {
-			if err := c.Offsets.DecodeColumn(b.r, rows); err != nil {
-				return fmt.Errorf("offsets: %w", err)
-			}
-			var n uint64
-			if len(c.Offsets) > 0 {
-				n = c.Offsets[len(c.Offsets)-1]
-			}
-			if n > 1<<31 {
-				return fmt.Errorf("array of %d values", n)
-			}
-			return b.strings(inner, int(n))
+// decode reads rows values of type typ: Strings and arrays of them in
+// place, as stringColumn and stringListColumn, anything else with ch-go.
+func (b *blockReader) decode(typ proto.ColumnType, rows int) (proto.ColResult, error) {
+	switch typ {
+	case proto.ColumnTypeString:
+		c := &stringColumn{}
+		return c, b.strings(c, rows)
+	case proto.ColumnTypeString.Array():
+		c := &stringListColumn{}
+		if err := c.offsets.DecodeColumn(b.r, rows); err != nil {
+			return nil, fmt.Errorf("offsets: %w", err)
 		}
+		n, err := c.valueCount()
+		if err != nil {
+			return nil, err
+		}
+		return c, b.strings(&c.values, n)
 	}
-	if s, ok := col.(proto.Stateful); ok {
+	var auto proto.ColAuto
+	if err := auto.Infer(typ); err != nil {
+		return nil, err
+	}
+	if rows == 0 {
+		return auto.Data, nil
+	}
+	if s, ok := auto.Data.(proto.Stateful); ok {
 		if err := s.DecodeState(b.r); err != nil {
-			return fmt.Errorf("state: %w", err)
+			return nil, fmt.Errorf("state: %w", err)
 		}
 	}
-	return col.DecodeColumn(b.r, rows)
+	return auto.Data, auto.Data.DecodeColumn(b.r, rows)
 }
 
 // strings reads rows String values (length as unsigned LEB128, bytes) into
-// c, contiguously in c.Buf. Values wholly in the read buffer are parsed
-// there; one that is not is read through the buffered reader.
-func (b *blockReader) strings(c *proto.ColStr, rows int) error {
-	c.Pos = slices.Grow(c.Pos[:0], rows)
-	c.Buf = c.Buf[:0]
-	for len(c.Pos) < rows {
+// c. Values wholly in the read buffer are parsed there; one that is not is
+// read through the buffered reader.
+func (b *blockReader) strings(c *stringColumn, rows int) error {
+	c.start(rows)
+	for c.Rows() < rows {
 		if b.buffered(c, rows) == 0 {
-			if err := b.oneString(c); err != nil {
-				return fmt.Errorf("row %d: %w", len(c.Pos), err)
+			if err := b.oneString(c, rows); err != nil {
+				return fmt.Errorf("row %d: %w", c.Rows(), err)
 			}
 		}
 	}
@@ -151,21 +149,23 @@ func (b *blockReader) strings(c *proto.ColStr, rows int) error {
 
 // buffered parses the values that lie wholly in the read buffer and
 // returns how many it took.
-func (b *blockReader) buffered(c *proto.ColStr, rows int) int {
+func (b *blockReader) buffered(c *stringColumn, rows int) int {
 	buf, _ := b.br.Peek(b.br.Buffered()) // no I/O: what is buffered
 	off, took := 0, 0
-	for len(c.Pos) < rows {
-		n, k := binary.Uvarint(buf[off:])
-		if k <= 0 || n > uint64(len(buf)-off-k) {
+	for left := rows - c.Rows(); took < left; took++ {
+		n, k := uint64(0), 1
+		if off < len(buf) && buf[off] < 0x80 { // a length below 128: one byte
+			n = uint64(buf[off])
+		} else if n, k = binary.Uvarint(buf[off:]); k <= 0 {
 			break // incomplete (or invalid: oneString reports it)
+		}
+		if n > uint64(len(buf)-off-k) || !c.reserve(int(n), rows) {
+			break // incomplete, or too much for the block (oneString reports it)
 		}
 		start := off + k
 		off = start + int(n)
-		c.Buf = b.grow(c, int(n), rows)
-		from := len(c.Buf)
-		c.Buf = append(c.Buf, buf[start:off]...)
-		c.Pos = append(c.Pos, proto.Position{Start: from, End: len(c.Buf)})
-		took++
+		c.data = append(c.data, buf[start:off]...)
+		c.end()
 	}
 	_, _ = b.br.Discard(off) // off bytes are buffered
 	return took
@@ -173,7 +173,7 @@ func (b *blockReader) buffered(c *proto.ColStr, rows int) int {
 
 // oneString reads one value through the reader: one that spans the end
 // of the buffer, or the first after it ran empty.
-func (b *blockReader) oneString(c *proto.ColStr) error {
+func (b *blockReader) oneString(c *stringColumn, rows int) error {
 	n, err := binary.ReadUvarint(b.br)
 	if err != nil {
 		return fmt.Errorf("length: %w", noEOF(err))
@@ -181,34 +181,21 @@ func (b *blockReader) oneString(c *proto.ColStr) error {
 	if n > maxStringLen {
 		return fmt.Errorf("string of %d bytes", n)
 	}
-	from := len(c.Buf)
 	// A buffer at a time: a length read from a broken stream (an error
 	// text the server appended, say) allocates only what arrives.
 	for left := int(n); left > 0; {
 		k := min(left, blockReaderSize)
-		c.Buf = b.grow(c, k, 0)
-		at := len(c.Buf)
-		c.Buf = c.Buf[:at+k]
-		if _, err := io.ReadFull(b.br, c.Buf[at:]); err != nil {
+		at, err := c.more(k, rows)
+		if err != nil {
+			return err
+		}
+		if _, err := io.ReadFull(b.br, c.data[at:]); err != nil {
 			return fmt.Errorf("%d bytes: %w", n, noEOF(err))
 		}
 		left -= k
 	}
-	c.Pos = append(c.Pos, proto.Position{Start: from, End: len(c.Buf)})
+	c.end()
 	return nil
-}
-
-// grow makes room in c.Buf for n more bytes; when it must reallocate, for
-// the rows still to come at the average length so far.
-func (b *blockReader) grow(c *proto.ColStr, n, rows int) []byte {
-	if cap(c.Buf)-len(c.Buf) >= n {
-		return c.Buf
-	}
-	more := n
-	if done, left := len(c.Pos), rows-len(c.Pos); done > 0 && left > 0 {
-		more = max(n, left*(len(c.Buf)/done+1))
-	}
-	return slices.Grow(c.Buf, more)
 }
 
 // noEOF turns an end of stream inside a block into io.ErrUnexpectedEOF.

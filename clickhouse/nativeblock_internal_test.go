@@ -39,6 +39,8 @@ func nativeStream(t *testing.T) []byte {
 				v = strings.Repeat("x", blockReaderSize+300) // longer than the buffer
 			case i%97 == 0:
 				v = strings.Repeat("y", 128+rng.IntN(300)) // 2-byte length
+			case i%89 == 0:
+				v = strings.Repeat("z", 64+rng.IntN(64)) // the highest 1-byte lengths
 			}
 			s.Append(v)
 			ids.Append("bench-" + strings.Repeat("9", rng.IntN(12)))
@@ -78,6 +80,20 @@ func TestBlockReaderMatchesChGo(t *testing.T) {
 	if len(want) != 3 {
 		t.Fatalf("ch-go decoded %d blocks, want 3", len(want))
 	}
+	// ch-go's block decoding into this package's string columns: their
+	// DecodeColumn.
+	r = proto.NewReader(bytes.NewReader(stream))
+	for i := range want {
+		var b proto.Block
+		res := proto.Results{{Name: "c0", Data: &stringColumn{}}, {Name: "c1", Data: &stringColumn{}},
+			{Name: "c2", Data: &stringListColumn{}}, {Name: "c3", Data: &proto.ColUInt32{}}, {Name: "v", Data: &proto.ColUInt64{}}}
+		if err := b.DecodeRawBlock(r, 0, res); err != nil {
+			t.Fatalf("block %d into string columns: %v", i, err)
+		}
+		if !sameResults(res, want[i]) {
+			t.Fatalf("block %d: DecodeColumn of the string columns differs from ch-go's", i)
+		}
+	}
 	for _, chunk := range []int{len(stream), 7, 1} {
 		br := newBlockReader(chunkReader{bytes.NewReader(stream), chunk})
 		for i := 0; ; i++ {
@@ -108,7 +124,7 @@ func sameResults(a, b proto.Results) bool {
 			return false
 		}
 		for row := 0; row < a[i].Data.Rows(); row++ {
-			if !reflect.DeepEqual(value(a[i].Data, row), value(b[i].Data, row)) {
+			if v := value(a[i].Data, row); v == nil || !reflect.DeepEqual(v, value(b[i].Data, row)) {
 				return false
 			}
 		}
@@ -116,11 +132,17 @@ func sameResults(a, b proto.Results) bool {
 	return true
 }
 
+// value is one row of a column as ch-go or blockReader decodes it; arrays
+// of no values are empty slices either way.
 func value(c proto.ColResult, row int) any {
 	switch c := c.(type) {
 	case *proto.ColStr:
 		return c.Row(row)
+	case *stringColumn:
+		return c.Row(row)
 	case *proto.ColArr[string]:
+		return append([]string{}, c.Row(row)...)
+	case *stringListColumn:
 		return c.Row(row)
 	case *proto.ColUInt32:
 		return c.Row(row)

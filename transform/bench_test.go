@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -208,4 +209,32 @@ func BenchmarkIncrementalMonth(b *testing.B) {
 		cached, with, heap())
 	readFloor(b, db, "incremental month")
 	fmt.Printf("transform load average: %s\n", loadAverage())
+}
+
+// BenchmarkReadEvents reads the province-year of benchEvents() events
+// into Arrow records, as the full recompute does, and reports the CPU
+// seconds of this process per read beside the wall time: the client's
+// share of the read, which the shared machine's noise moves less.
+func BenchmarkReadEvents(b *testing.B) {
+	db := benchDB(b)
+	b.ResetTimer()
+	cpu0 := processCPU(b)
+	for i := 0; i < b.N; i++ {
+		ev, err := db.ReadEvents(context.Background(), "43", 2025)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ev.Release()
+	}
+	b.ReportMetric((processCPU(b)-cpu0)/float64(b.N), "cpu-s/op")
+}
+
+// processCPU is the user and system CPU time of this process so far, in
+// seconds.
+func processCPU(b *testing.B) float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
