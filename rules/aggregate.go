@@ -68,6 +68,17 @@ type issuerCountyYear struct{ issuer, county, year int32 }
 // planUnitYear keys inspection.visit_cap.
 type planUnitYear struct{ issuer, plan, unit, year int32 }
 
+// compareICY orders issuer × county × year keys (scopeSet.addAll).
+func compareICY(a, b issuerCountyYear) int {
+	return cmp.Or(cmp.Compare(a.issuer, b.issuer), cmp.Compare(a.county, b.county), cmp.Compare(a.year, b.year))
+}
+
+// comparePUY orders plan × unit × year keys (scopeSet.addAll).
+func comparePUY(a, b planUnitYear) int {
+	return cmp.Or(cmp.Compare(a.issuer, b.issuer), cmp.Compare(a.plan, b.plan), cmp.Compare(a.unit, b.unit),
+		cmp.Compare(a.year, b.year))
+}
+
 // scopes is the kept state of the aggregate rules over inspections and
 // forms: one scopeSet per rule (nil when the rule is off).
 type scopes struct {
@@ -140,26 +151,34 @@ func (e *evaluator) icyScope(k issuerCountyYear) string {
 // scopes of the aggregate and window rules, in time order, and evaluates
 // the scopes they touched, the rules side by side.
 func (e *evaluator) inspectionAggregates() {
-	slices.SortFunc(e.newInsps, e.inspBefore)
 	s := &e.scopes
+	var comp, appraisal, covert []keyedMember[issuerCountyYear]
+	var visits []keyedMember[planUnitYear]
+	var crowd []keyedMember[int32]
 	for _, i := range e.newInsps {
 		in := &e.insps[i]
+		icy := keyedMember[issuerCountyYear]{in.icy(), in.sec, i}
 		switch in.category {
 		case catComprehensive:
-			s.compCap.add(in.icy(), i)
+			comp = append(comp, icy)
 		case catAppraisal:
-			s.appraisalCap.add(in.icy(), i)
+			appraisal = append(appraisal, icy)
 		}
 		if in.maxVisits > 0 {
-			s.visits.add(planUnitYear{in.issuer, in.plan, in.unit, in.year}, i)
+			visits = append(visits, keyedMember[planUnitYear]{planUnitYear{in.issuer, in.plan, in.unit, in.year}, in.sec, i})
 		}
 		if in.onSite && in.grassroots {
-			s.covert.add(in.icy(), i)
+			covert = append(covert, icy)
 		}
 		if in.onSite {
-			s.crowd.add(in.county, i)
+			crowd = append(crowd, keyedMember[int32]{in.county, in.sec, i})
 		}
 	}
+	s.compCap.addAll(comp, compareICY, e.inspBefore)
+	s.appraisalCap.addAll(appraisal, compareICY, e.inspBefore)
+	s.visits.addAll(visits, comparePUY, e.inspBefore)
+	s.covert.addAll(covert, compareICY, e.inspBefore)
+	s.crowd.addAll(crowd, cmp.Compare[int32], e.inspBefore)
 	e.parallel(
 		func(f *evaluator) { f.capRule(f.r.compCap, s.compCap) },
 		func(f *evaluator) { f.capRule(f.r.appraisalCap, s.appraisalCap) },
@@ -364,10 +383,13 @@ func (e *evaluator) formAggregates() {
 	if r == nil {
 		return
 	}
-	slices.SortFunc(e.newForms, e.formBefore)
-	for _, i := range e.newForms {
-		f := &e.forms[i]
-		e.scopes.forms.add(issuerCountyYear{f.issuer, f.county, f.year}, i)
+	if e.scopes.forms != nil {
+		ms := make([]keyedMember[issuerCountyYear], len(e.newForms))
+		for j, i := range e.newForms {
+			f := &e.forms[i]
+			ms[j] = keyedMember[issuerCountyYear]{issuerCountyYear{f.issuer, f.county, f.year}, f.sec, i}
+		}
+		e.scopes.forms.addAll(ms, compareICY, e.formBefore)
 	}
 	limit := int(r.params[ParamMax])
 	distinct := map[int32]bool{}

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"slices"
 	"unsafe"
 
@@ -44,12 +45,50 @@ func newScopeSet[K comparable](on, withIDs bool) *scopeSet[K] {
 	return &scopeSet[K]{groups: map[K]*scopeGroup{}, withIDs: withIDs}
 }
 
-// add makes member i, the next in time order of the current Add, a
-// member of scope k.
-func (s *scopeSet[K]) add(k K, i int32) {
-	if s == nil {
+// keyedMember is a member of the current Add for scopeSet.addAll: its
+// scope, its time and its index.
+type keyedMember[K comparable] struct {
+	k   K
+	sec int64
+	i   int32
+}
+
+// addAll makes the current Add's members members of their scopes. They
+// are sorted by scope, then in time (sec, then before for members of the
+// same second), so that each scope is looked up once and takes its run of
+// members, in time order, at once. Added one at a time in time order, each
+// member cost a lookup in a map of about 10⁵ scopes and a cache miss on
+// its group, after a sort of all of them whose every comparison read two
+// members: on 10M events about a third of the aggregate rules' time.
+func (s *scopeSet[K]) addAll(ms []keyedMember[K], compare func(a, b K) int, before func(a, b int32) int) {
+	if s == nil || len(ms) == 0 {
 		return
 	}
+	slices.SortFunc(ms, func(a, b keyedMember[K]) int {
+		if c := compare(a.k, b.k); c != 0 {
+			return c
+		}
+		if a.sec != b.sec {
+			return cmp.Compare(a.sec, b.sec)
+		}
+		return before(a.i, b.i)
+	})
+	for start := 0; start < len(ms); {
+		end := start + 1
+		for end < len(ms) && compare(ms[end].k, ms[start].k) == 0 {
+			end++
+		}
+		g := s.touch(ms[start].k)
+		for _, m := range ms[start:end] {
+			g.added = append(g.added, m.i)
+		}
+		start = end
+	}
+}
+
+// touch returns the group of scope k, made if new, and marks it touched
+// by the current Add.
+func (s *scopeSet[K]) touch(k K) *scopeGroup {
 	g := s.groups[k]
 	if g == nil {
 		g = &scopeGroup{}
@@ -58,7 +97,7 @@ func (s *scopeSet[K]) add(k K, i int32) {
 	if len(g.added) == 0 {
 		s.touched = append(s.touched, k)
 	}
-	g.added = append(g.added, i)
+	return g
 }
 
 // update merges the members of the current Add into every touched scope
