@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/ClickHouse/ch-go/proto"
-	"github.com/apache/arrow/go/v15/arrow"
 
 	"github.com/burdenwatch/burdenwatch/columnar"
 )
@@ -121,9 +120,8 @@ func (db *DB) ReadTouched(ctx context.Context, t *Touched, province string, year
 // event (versions), every delivery of the others.
 func (db *DB) readSince(ctx context.Context, province string, year int, after uint64, versions map[string]uint64) (*EventDelta, error) {
 	d := &EventDelta{Events: &columnar.Events{Province: province, Year: year}, Touched: map[string]struct{}{}}
-	z := &zeroColumns{}
 	winners := winnersOf(versions) // this read's own: it marks them taken
-	q, cols := deltaQuery(deliveriesFilter(after, touchedFilter(after), versions), provinceYear(province, year))
+	q := deltaQuery(deliveriesFilter(after, touchedFilter(after), versions), provinceYear(province, year))
 	err := db.http.queryNative(ctx, q, func(res proto.Results) error {
 		if ids, ok := res[0].Data.(*stringColumn); ok {
 			for i := range ids.Rows() {
@@ -132,7 +130,7 @@ func (db *DB) readSince(ctx context.Context, province string, year int, after ui
 				}
 			}
 		}
-		rec, err := eventRecord("", cols, res, winners, z)
+		rec, err := eventRecord(res, winners)
 		if err == nil && rec != nil {
 			d.Events.Records = append(d.Events.Records, rec)
 		}
@@ -171,38 +169,11 @@ func deliveriesFilter(after uint64, touched string, dups map[string]uint64) stri
 }
 
 // deltaQuery selects the touched deliveries of a province-year, every
-// kind at once (one read of the newest parts instead of one a kind), and
-// the Schema columns it returns: the kind column and every payload, each
-// payload masked to its zero outside its own kind, as ReadEvents leaves
-// the other kinds' payloads. The touched deliveries are the PREWHERE: the
-// ingest sequence (and event_id, the sorting key) is read for every row,
-// the other columns only where a touched delivery is, which is mostly in
-// the newest parts.
-func deltaQuery(deliveries, filter string) (string, []int) {
-	exprs := append(eventColumns[:0:0], eventColumns[:]...)
-	for _, kind := range eventKinds {
-		r := payloadRange(kind)
-		for c := r[0]; c <= r[1]; c++ {
-			exprs[c] = "if(kind = " + quoteString(kind) + ", " + exprs[c] + ", " + zeroValue(columnar.Schema.Field(c).Type) + ")"
-		}
-	}
-	cols := make([]int, len(exprs))
-	for c := range exprs {
-		cols[c] = c
-		exprs[c] += " AS c" + strconv.Itoa(c)
-	}
-	exprs = append(exprs, "version AS v")
-	return "SELECT " + strings.Join(exprs, ", ") + " FROM events PREWHERE " + deliveries + " WHERE " + filter, cols
-}
-
-// zeroValue is the SQL zero of a Schema column type: what the events
-// table holds in the payload columns of the other kinds.
-func zeroValue(t arrow.DataType) string {
-	switch t.ID() {
-	case arrow.STRING:
-		return "''"
-	case arrow.LIST:
-		return "emptyArrayString()"
-	}
-	return "0"
+// kind at once (one read of the newest parts instead of one a kind), with
+// every Schema column (eventRecord masks the other kinds' payloads). The
+// touched deliveries are the PREWHERE: the ingest sequence (and event_id,
+// the sorting key) is read for every row, the other columns only where a
+// touched delivery is, which is mostly in the newest parts.
+func deltaQuery(deliveries, filter string) string {
+	return "SELECT " + schemaColumns() + " FROM events PREWHERE " + deliveries + " WHERE " + filter
 }
