@@ -225,6 +225,7 @@ type resultWriter struct {
 	ctx        context.Context
 	db         *DB
 	inserts    *errgroup.Group
+	expected   int // rows still expected (grow), to size each next chunk
 }
 
 // newResultWriter starts a write to rule_results.
@@ -240,8 +241,13 @@ func (db *DB) newResultWriter(ctx context.Context, province string, year int) (*
 		ctx: gctx, db: db, inserts: g}, nil
 }
 
-// grow makes room for n more rows, at most a chunk.
-func (w *resultWriter) grow(n int) { w.resultRows.grow(min(n, resultChunkRows)) }
+// grow makes room for n more rows, at most a chunk, and sizes each next
+// chunk for the rows still expected: a chunk grown by appending copied
+// its 13 columns at every doubling.
+func (w *resultWriter) grow(n int) {
+	w.expected = n
+	w.resultRows.grow(min(n, resultChunkRows))
+}
 
 // add adds a tombstone (resultRows.add), sending the chunk when full.
 func (w *resultWriter) add(v bw.Violation) {
@@ -270,6 +276,9 @@ func (w *resultWriter) send() {
 	}
 	chunk := w.resultRows
 	w.resultRows = resultRows{province: chunk.province, year: chunk.year, version: chunk.version, now: chunk.now}
+	if w.expected = max(w.expected-chunk.n, 0); w.expected > 0 {
+		w.resultRows.grow(min(w.expected, resultChunkRows))
+	}
 	w.inserts.Go(func() error {
 		if err := w.db.insertColumnsNative(w.ctx, "rule_results", chunk.columns()); err != nil {
 			return fmt.Errorf("replace rule results of %s/%d: %w", chunk.province, chunk.year, err)

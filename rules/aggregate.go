@@ -152,9 +152,16 @@ func (e *evaluator) icyScope(k issuerCountyYear) string {
 // the scopes they touched, the rules side by side.
 func (e *evaluator) inspectionAggregates() {
 	s := &e.scopes
-	var comp, appraisal, covert []keyedMember[issuerCountyYear]
-	var visits []keyedMember[planUnitYear]
-	var crowd []keyedMember[int32]
+	var nComp, nAppraisal, nVisits, nCovert, nCrowd int
+	for _, i := range e.newInsps { // sized first: appending copied each list over and over
+		in := &e.insps[i]
+		nComp, nAppraisal = nComp+b2i(in.category == catComprehensive), nAppraisal+b2i(in.category == catAppraisal)
+		nVisits, nCovert = nVisits+b2i(in.maxVisits > 0), nCovert+b2i(in.onSite && in.grassroots)
+		nCrowd += b2i(in.onSite)
+	}
+	comp, appraisal := make([]keyedMember[issuerCountyYear], 0, nComp), make([]keyedMember[issuerCountyYear], 0, nAppraisal)
+	covert := make([]keyedMember[issuerCountyYear], 0, nCovert)
+	visits, crowd := make([]keyedMember[planUnitYear], 0, nVisits), make([]keyedMember[int32], 0, nCrowd)
 	for _, i := range e.newInsps {
 		in := &e.insps[i]
 		icy := keyedMember[issuerCountyYear]{in.icy(), in.sec, i}
@@ -636,4 +643,12 @@ func ExternalDocuments(ev *columnar.Events) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// b2i is 1 for true, 0 for false.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
