@@ -125,6 +125,15 @@ func TestReadEventsSinceMatchesReadEvents(t *testing.T) {
 	if len(want) != 7 {
 		t.Fatalf("ReadEvents read %d events, want 7", len(want))
 	}
+	// Both reads share the masking: check the stored meeting against its
+	// zeros, not only one read against the other.
+	for name, read := range map[string]map[string]string{"ReadEvents": want, "ReadEventsSince": got} {
+		for _, field := range []string{"category= ", "approved=false ", "pages=0 ", "veto_items=[] ", "duration_minutes=45 "} {
+			if !strings.Contains(read["M-9"]+" ", " "+field) {
+				t.Errorf("%s: meeting M-9 lacks %q (other kinds' payloads zero, its own kept): %s", name, field, read["M-9"])
+			}
+		}
+	}
 	for id, w := range want {
 		if got[id] != w {
 			t.Errorf("event %s:\n since %s\n full  %s", id, got[id], w)
