@@ -241,7 +241,7 @@ func eventRecord(res proto.Results, winners *winnerSet) (arrow.Record, error) {
 	ids, ok1 := res[columnar.ColEventID].Data.(*stringColumn)
 	versions, ok2 := res[columnar.NumColumns].Data.(*proto.ColUInt64)
 	if !ok1 || !ok2 {
-		return nil, fmt.Errorf("event_id or version: unexpected types %s, %s", res[0].Data.Type(), res[columnar.NumColumns].Data.Type())
+		return nil, fmt.Errorf("event_id or version: unexpected types %s, %s", res[columnar.ColEventID].Data.Type(), res[columnar.NumColumns].Data.Type())
 	}
 	if err := maskPayloads(res); err != nil {
 		return nil, err

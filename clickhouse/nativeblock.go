@@ -108,10 +108,7 @@ func (b *blockReader) decode(typ proto.ColumnType, rows int) (proto.ColResult, e
 		return c, b.strings(c, rows)
 	case proto.ColumnTypeString.Array():
 		c := &stringListColumn{}
-		if err := c.offsets.DecodeColumn(b.r, rows); err != nil {
-			return nil, fmt.Errorf("offsets: %w", err)
-		}
-		n, err := c.valueCount()
+		n, err := c.decodeOffsets(b.r, rows)
 		if err != nil {
 			return nil, err
 		}

@@ -114,14 +114,27 @@ func (c *stringListColumn) Reset() { c.offsets, c.values = c.offsets[:0], string
 
 // DecodeColumn reads rows arrays through r.
 func (c *stringListColumn) DecodeColumn(r *proto.Reader, rows int) error {
-	if err := c.offsets.DecodeColumn(r, rows); err != nil {
-		return fmt.Errorf("offsets: %w", err)
-	}
-	n, err := c.valueCount()
+	n, err := c.decodeOffsets(r, rows)
 	if err != nil {
 		return err
 	}
 	return c.values.DecodeColumn(r, n)
+}
+
+// decodeOffsets reads the offsets of rows arrays and returns the number
+// of values they hold, to be read next.
+func (c *stringListColumn) decodeOffsets(r *proto.Reader, rows int) (int, error) {
+	if err := c.offsets.DecodeColumn(r, rows); err != nil {
+		return 0, fmt.Errorf("offsets: %w", err)
+	}
+	if len(c.offsets) == 0 {
+		return 0, nil
+	}
+	n := c.offsets[len(c.offsets)-1]
+	if n > 1<<31 {
+		return 0, fmt.Errorf("arrays of %d values", n)
+	}
+	return int(n), nil
 }
 
 // span is the range of values of row i.
@@ -140,17 +153,4 @@ func (c *stringListColumn) Row(i int) []string {
 		out = append(out, c.values.Row(j))
 	}
 	return out
-}
-
-// valueCount is the number of values of the arrays, once their offsets
-// are decoded.
-func (c *stringListColumn) valueCount() (int, error) {
-	if len(c.offsets) == 0 {
-		return 0, nil
-	}
-	n := c.offsets[len(c.offsets)-1]
-	if n > 1<<31 {
-		return 0, fmt.Errorf("arrays of %d values", n)
-	}
-	return int(n), nil
 }
