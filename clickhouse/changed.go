@@ -88,8 +88,8 @@ func nullableValue(c *proto.ColNullable[float64], i int) uint64 {
 // stored ones (or are not stored).
 func (db *DB) changedIndicators(ctx context.Context, province string, inds []bw.Indicator) ([]bw.Indicator, error) {
 	stored := map[int]map[indicatorKey][2]uint64{}
-	var out []bw.Indicator
-	for _, in := range inds {
+	var changed []int32 // indexes: no pointers to copy as it grows
+	for i, in := range inds {
 		y := in.Month.Year()
 		if stored[y] == nil {
 			s, err := db.storedIndicators(ctx, province, y)
@@ -100,8 +100,12 @@ func (db *DB) changedIndicators(ctx context.Context, province string, inds []bw.
 		}
 		old, ok := stored[y][indicatorKey{in.CountyCode, civilDay(in.Month), in.ID}]
 		if !ok || old != [2]uint64{storedValue(in.Value), storedValue(in.YTD)} {
-			out = append(out, in)
+			changed = append(changed, int32(i))
 		}
+	}
+	out := make([]bw.Indicator, len(changed))
+	for k, i := range changed {
+		out[k] = inds[i]
 	}
 	return out, nil
 }

@@ -30,6 +30,10 @@ const maxStringLen = 1 << 30
 type blockReader struct {
 	br *bufio.Reader
 	r  *proto.Reader
+	// widths are the String bytes per value of each column of the last
+	// block (by position), to size the next block's columns: the blocks
+	// of one result have the same columns, of about the same widths.
+	widths []float64
 }
 
 func newBlockReader(r io.Reader) *blockReader {
@@ -55,8 +59,11 @@ func (b *blockReader) next() (proto.Results, error) {
 		return nil, fmt.Errorf("invalid block of %d columns and %d rows", cols, rows)
 	}
 	res := make(proto.Results, 0, cols)
+	if len(b.widths) < cols {
+		b.widths = append(b.widths, make([]float64, cols-len(b.widths))...)
+	}
 	for i := 0; i < cols; i++ {
-		col, err := b.column(rows)
+		col, err := b.column(i, rows)
 		if err != nil {
 			return nil, fmt.Errorf("column %d: %w", i, noEOF(err))
 		}
@@ -82,8 +89,8 @@ func (b *blockReader) serverError() error {
 // serverErrorPrefix starts a ClickHouse exception's text.
 const serverErrorPrefix = "Code: "
 
-// column decodes one column: name, type and rows values.
-func (b *blockReader) column(rows int) (proto.ResultColumn, error) {
+// column decodes column i of a block: name, type and rows values.
+func (b *blockReader) column(i, rows int) (proto.ResultColumn, error) {
 	name, err := b.r.Str()
 	if err != nil {
 		return proto.ResultColumn{}, fmt.Errorf("name: %w", err)
@@ -92,7 +99,7 @@ func (b *blockReader) column(rows int) (proto.ResultColumn, error) {
 	if err != nil {
 		return proto.ResultColumn{}, fmt.Errorf("%s: type: %w", name, err)
 	}
-	data, err := b.decode(proto.ColumnType(typ), rows)
+	data, err := b.decode(i, proto.ColumnType(typ), rows)
 	if err != nil {
 		return proto.ResultColumn{}, fmt.Errorf("%s (%s): %w", name, typ, err)
 	}
@@ -101,18 +108,18 @@ func (b *blockReader) column(rows int) (proto.ResultColumn, error) {
 
 // decode reads rows values of type typ: Strings and arrays of them in
 // place, as stringColumn and stringListColumn, anything else with ch-go.
-func (b *blockReader) decode(typ proto.ColumnType, rows int) (proto.ColResult, error) {
+func (b *blockReader) decode(i int, typ proto.ColumnType, rows int) (proto.ColResult, error) {
 	switch typ {
 	case proto.ColumnTypeString:
 		c := &stringColumn{}
-		return c, b.strings(c, rows)
+		return c, b.strings(i, c, rows)
 	case proto.ColumnTypeString.Array():
 		c := &stringListColumn{}
 		n, err := c.decodeOffsets(b.r, rows)
 		if err != nil {
 			return nil, err
 		}
-		return c, b.strings(&c.values, n)
+		return c, b.strings(i, &c.values, n)
 	}
 	var auto proto.ColAuto
 	if err := auto.Infer(typ); err != nil {
@@ -129,11 +136,25 @@ func (b *blockReader) decode(typ proto.ColumnType, rows int) (proto.ColResult, e
 	return auto.Data, auto.Data.DecodeColumn(b.r, rows)
 }
 
+// maxSizedColumn bounds the bytes a String column is sized for before
+// its values are read.
+const maxSizedColumn = 64 << 20
+
 // strings reads rows String values (length as unsigned LEB128, bytes) into
 // c. Values wholly in the read buffer are parsed there; one that is not is
-// read through the buffered reader.
-func (b *blockReader) strings(c *stringColumn, rows int) error {
+// read through the buffered reader. The bytes are sized for the width of
+// the last block's column i, up to maxSizedColumn (a broken stream then
+// allocates little before its bytes arrive).
+func (b *blockReader) strings(i int, c *stringColumn, rows int) error {
 	c.start(rows)
+	if w := b.widths[i]; w > 0 {
+		c.data = make([]byte, 0, min(int(w*float64(rows)*1.05)+64, maxSizedColumn))
+	}
+	defer func() {
+		if rows > 0 {
+			b.widths[i] = float64(len(c.data)) / float64(rows)
+		}
+	}()
 	for c.Rows() < rows {
 		if b.buffered(c, rows) == 0 {
 			if err := b.oneString(c, rows); err != nil {

@@ -467,6 +467,7 @@ func (a *accumulator) result(in Input) *Result {
 	sort.Strings(res.Counties)
 	quotas, baselines := in.Ref.QuotasOf(a.year), in.Ref.BaselinesFor(a.year, in.BaselineYear)
 	defs := indicators()
+	res.Indicators = make([]bw.Indicator, 0, len(res.Counties)*a.lastMonth*len(defs))
 	for _, county := range res.Counties {
 		var ytd sums
 		for m := 1; m <= a.lastMonth; m++ {
