@@ -13,7 +13,7 @@
 #    their ratio. Then peak RSS on a backlog of 1,000 × 1 MB messages.
 # 2. Transform: the transform package's benchmarks (full recompute of the
 #    synthetic 1M-event province-year, or 10M with BURDENWATCH_BENCH_BIG=1;
-#    the incremental month), which print their read floor beside them.
+#    the incremental month), which print their read floor and peak RSS beside them.
 # 3. Serve: GET /api/v1/verify at 5,000 req/s while ingest consumes a
 #    backlog and with ingest idle: p50/p99 and requests/s.
 # It ends with a summary a script can read, one figure a line.
@@ -57,6 +57,6 @@ BURDENWATCH_BIN=bin/burdenwatch internal/loadgen/bench.sh 2>&1 | tee "$SOUT" || 
 echo
 echo "== summary"
 grep -E '^(ratio ingest/direct|ingest events/s):' "$OUT"
-grep -E '^transform (full (1|10)M|incremental month) s:' "$TOUT" | sort -u || echo "transform full 1M s: not measured"
+grep -E '^transform (full (1|10)M|incremental month) (s|peak RSS MiB):' "$TOUT" | sort -u || echo "transform full 1M s: not measured"
 grep -E '^ingest peak RSS MiB:' "$OUT"
 sed -n 's/^while ingest runs[^:]*: /verify while ingest runs: /p; s/^ingest idle: */verify ingest idle: /p' "$SOUT" || true

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -150,12 +152,14 @@ func BenchmarkFullRecompute(b *testing.B) {
 	readFloor(b, db, "full "+benchSize())
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		resetPeakRSS(b)
 		t0 := time.Now()
 		sum, err := transform.Run(context.Background(), db, transform.Config{Full: true, Packs: packs, Log: slog.Default()})
 		if err != nil {
 			b.Fatal(err)
 		}
 		fmt.Printf("transform full %s s: %.3f\n", benchSize(), time.Since(t0).Seconds())
+		fmt.Printf("transform full %s peak RSS MiB: %d\n", benchSize(), peakRSSMiB(b))
 		b.ReportMetric(float64(sum.RuleResults), "rule_results")
 	}
 	b.StopTimer()
@@ -185,6 +189,7 @@ func BenchmarkIncrementalMonth(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		generate(b, db, fmt.Sprintf("inc%d-", i), benchEvents()/12, 12, 12)
+		resetPeakRSS(b)
 		b.StartTimer()
 		t0 := time.Now()
 		sum, err := job.Run(context.Background())
@@ -195,6 +200,7 @@ func BenchmarkIncrementalMonth(b *testing.B) {
 			b.Fatalf("incremental run computed %v", sum.ProvinceYears)
 		}
 		fmt.Printf("transform incremental month s: %.3f\n", time.Since(t0).Seconds())
+		fmt.Printf("transform incremental month peak RSS MiB: %d\n", peakRSSMiB(b))
 	}
 	b.StopTimer()
 	heap := func() float64 {
@@ -237,4 +243,34 @@ func processCPU(b *testing.B) float64 {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// resetPeakRSS returns what the collector freed to the system and resets
+// this process's peak resident set (VmHWM) to its current size (Linux
+// /proc/self/clear_refs, "5"), so that peakRSSMiB measures what follows
+// and not the data generation before it.
+func resetPeakRSS(b *testing.B) {
+	debug.FreeOSMemory()
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		b.Fatalf("reset the peak RSS: %v", err)
+	}
+}
+
+// peakRSSMiB is this process's VmHWM since resetPeakRSS, in MiB.
+func peakRSSMiB(b *testing.B) int64 {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kib, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				b.Fatalf("VmHWM %q: %v", v, err)
+			}
+			return kib >> 10
+		}
+	}
+	b.Fatal("no VmHWM in /proc/self/status")
+	return 0
 }
