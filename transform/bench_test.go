@@ -7,7 +7,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,6 +14,7 @@ import (
 
 	bw "github.com/burdenwatch/burdenwatch"
 	"github.com/burdenwatch/burdenwatch/clickhouse"
+	"github.com/burdenwatch/burdenwatch/internal/procstat"
 	"github.com/burdenwatch/burdenwatch/internal/testenv"
 	"github.com/burdenwatch/burdenwatch/transform"
 )
@@ -134,11 +134,11 @@ func readFloor(b *testing.B, db *clickhouse.DB, what string) {
 
 // loadAverage is the 1-minute load average, for the record.
 func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
+	avg, err := procstat.LoadAverage()
 	if err != nil {
 		return "unknown"
 	}
-	return strings.Fields(string(b))[0]
+	return avg[0]
 }
 
 // BenchmarkFullRecompute recomputes a whole province-year of benchEvents()
@@ -246,31 +246,20 @@ func processCPU(b *testing.B) float64 {
 }
 
 // resetPeakRSS returns what the collector freed to the system and resets
-// this process's peak resident set (VmHWM) to its current size (Linux
-// /proc/self/clear_refs, "5"), so that peakRSSMiB measures what follows
-// and not the data generation before it.
+// this process's peak resident set, so that peakRSSMiB measures what
+// follows and not the data generation before it.
 func resetPeakRSS(b *testing.B) {
 	debug.FreeOSMemory()
-	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
-		b.Fatalf("reset the peak RSS: %v", err)
+	if err := procstat.ResetPeakRSS(); err != nil {
+		b.Fatal(err)
 	}
 }
 
-// peakRSSMiB is this process's VmHWM since resetPeakRSS, in MiB.
+// peakRSSMiB is this process's peak resident set since resetPeakRSS, in MiB.
 func peakRSSMiB(b *testing.B) int64 {
-	status, err := os.ReadFile("/proc/self/status")
+	kib, err := procstat.PeakRSSKiB("self")
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kib, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			if err != nil {
-				b.Fatalf("VmHWM %q: %v", v, err)
-			}
-			return kib >> 10
-		}
-	}
-	b.Fatal("no VmHWM in /proc/self/status")
-	return 0
+	return kib >> 10
 }

@@ -16,6 +16,7 @@ import (
 	bw "github.com/burdenwatch/burdenwatch"
 	"github.com/burdenwatch/burdenwatch/clickhouse"
 	"github.com/burdenwatch/burdenwatch/ingest"
+	"github.com/burdenwatch/burdenwatch/internal/procstat"
 	"github.com/burdenwatch/burdenwatch/kafka"
 )
 
@@ -122,19 +123,9 @@ func logLevel() slog.Level {
 	return slog.LevelWarn
 }
 
-// peakRSS is the VmHWM (peak resident set) of /proc/<pid>, in KiB. The
-// rusage of a child is no use here: Go starts children with vfork, so the
-// child's ru_maxrss includes the parent's memory at the time.
+// peakRSS is the peak resident set of /proc/<pid>, in KiB; 0 when it
+// cannot be read.
 func peakRSS(pid string) int64 {
-	b, err := os.ReadFile("/proc/" + pid + "/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return n
-		}
-	}
-	return 0
+	n, _ := procstat.PeakRSSKiB(pid)
+	return n
 }

@@ -29,6 +29,7 @@ import (
 
 	bw "github.com/burdenwatch/burdenwatch"
 	"github.com/burdenwatch/burdenwatch/clickhouse"
+	"github.com/burdenwatch/burdenwatch/internal/procstat"
 	"github.com/burdenwatch/burdenwatch/kafka"
 	"github.com/burdenwatch/burdenwatch/refdata"
 	"github.com/valyala/fastjson"
@@ -516,11 +517,11 @@ func watchRSS(pid int) func() int64 {
 }
 
 func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
+	avg, err := procstat.LoadAverage()
 	if err != nil {
 		return "?"
 	}
-	return strings.Join(strings.Fields(string(b))[:3], " ")
+	return strings.Join(avg, " ")
 }
 
 // withPassword puts the password read from file into dsn.
