@@ -128,6 +128,9 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 		ing = append(ing, a)
+		if err := stopMerges(ctx, o, roundDB("ingest", i)); err != nil {
+			return err
+		}
 		fmt.Printf("round %d A ingest: %d messages in %s = %.0f msgs/s, peak RSS %.0f MiB, CPU %.1f µs/msg (broker %.1f µs/msg, server %.1f µs/msg), %d event parts, load %s\n",
 			i, a.rows, a.busy.Round(time.Millisecond), a.rate(), a.rssMiB, perEvent(a.cpu, a.rows), perEvent(a.brokerC, a.rows), perEvent(a.serverC, a.rows), a.parts, loadAverage())
 		if err := settle(ctx, o); err != nil {
@@ -138,6 +141,9 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 		dir = append(dir, b)
+		if err := stopMerges(ctx, o, roundDB("direct", i)); err != nil {
+			return err
+		}
 		fmt.Printf("round %d B direct: %d rows in %s = %.0f rows/s, client peak RSS %.0f MiB, CPU %.1f µs/row (server %.1f µs/row), load %s\n",
 			i, b.rows, b.busy.Round(time.Millisecond), b.rate(), b.rssMiB, perEvent(b.cpu, b.rows), perEvent(b.serverC, b.rows), loadAverage())
 	}
@@ -191,8 +197,9 @@ func readMessages(path string) ([]kafka.Message, error) {
 	return out, sc.Err()
 }
 
-// Each round writes into a database of its own (roundDB), and the rounds'
-// databases are dropped only once all rounds are done (dropRounds). On a
+// Each round writes into a database of its own (roundDB), whose merges are
+// stopped once the round is timed (stopMerges), and the rounds' databases
+// are dropped only once all rounds are done (dropRounds). On a
 // filesystem without a journal — this machine's ext4 — the kernel skips
 // every inode freed in the last one to five minutes when it allocates one
 // (fs/ext4/ialloc.c, recently_deleted): a round that follows the drop of
@@ -218,6 +225,40 @@ func dropRounds(ctx context.Context, o options, rounds int) error {
 	for _, name := range names {
 		if err := db.Exec(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// stopMerges stops the merges of the tables of database name, which the
+// drop of the database stopped before: its parts would otherwise go on
+// merging while the next round runs.
+func stopMerges(ctx context.Context, o options, name string) error {
+	db, err := clickhouse.Open(ctx, o.server+"default", false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rows, err := db.Conn().Query(ctx, "SELECT name FROM system.tables WHERE database = ? AND engine LIKE '%MergeTree'", name)
+	if err != nil {
+		return err
+	}
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return err
+		}
+		tables = append(tables, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, t := range tables {
+		if err := db.Exec(ctx, "SYSTEM STOP MERGES "+name+"."+t); err != nil {
+			return fmt.Errorf("stop the merges of %s.%s: %w", name, t, err)
 		}
 	}
 	return nil
