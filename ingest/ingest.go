@@ -350,6 +350,7 @@ func (in *Ingester) fetchLoop(ctx context.Context, flushes chan<- *batch) error 
 	sem := make(chan struct{}, in.cfg.Workers) // decoding goroutines at once
 	var fetchCtx deadlineCtx
 	defer fetchCtx.cancel()
+	ends := partitionEnds{}
 	send := func() {
 		if cur == nil {
 			return
@@ -387,12 +388,16 @@ func (in *Ingester) fetchLoop(ctx context.Context, flushes chan<- *batch) error 
 			}
 			cost := messageCost(&m)
 			cur.add(m, cost)
+			ends.saw(&m)
 			in.charge(cost)
 			if len(cur.pending) >= chunkSize {
 				in.decodeChunk(cur, sem)
 			}
 			switch {
 			case cur.n >= in.cfg.BatchSize || in.batchFull(cur):
+				send()
+			case in.drained(cur, ends):
+				cur.flushAll = true // the end of a backlog: nothing to wait for
 				send()
 			case !time.Now().After(deadline):
 			case in.catchingUp(cur):
@@ -460,6 +465,33 @@ func isDone(b *batch) bool {
 // maxBacklogBatch is how many flush intervals a batch may stay open while
 // ingest catches up on a backlog (the batch then closes by size, not time).
 const maxBacklogBatch = 10
+
+// partitionEnds is, by partition fetched from, how many messages it held
+// beyond the last one fetched, at that fetch (its high watermark).
+type partitionEnds map[int32]int64
+
+func (p partitionEnds) saw(m *kafka.Message) { p[m.Partition] = max(0, m.HighWaterMark-m.Offset-1) }
+
+// read reports whether every partition fetched from was read to its end.
+func (p partitionEnds) read() bool {
+	for _, left := range p {
+		if left > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// drained reports whether b ends a backlog: every partition fetched from
+// has been read to its high watermark, and b is large or months of the
+// backlog are held back in the pool. Waiting out the flush interval then
+// would only leave the cores idle (issue 11: 0.75 s of a 3.9 s backlog);
+// live traffic, a few messages a fetch and nothing pooled, still waits
+// for it, so that it is written in batches. A partition no longer
+// assigned may keep a stale count, which only means waiting as before.
+func (in *Ingester) drained(b *batch, ends partitionEnds) bool {
+	return in.cfg.MinPartRows > 0 && (b.n >= in.minPartRows() || in.pooled.Load() > 0) && ends.read()
+}
 
 // catchingUp reports whether the open batch b is part of a backlog: the
 // partitions it read from hold at least MinPartRows more messages, and b
