@@ -351,6 +351,7 @@ func (in *Ingester) fetchLoop(ctx context.Context, flushes chan<- *batch) error 
 	var fetchCtx deadlineCtx
 	defer fetchCtx.cancel()
 	ends := partitionEnds{}
+	fetched, stall := 0, stallWatch{since: time.Now()}
 	send := func() {
 		if cur == nil {
 			return
@@ -381,6 +382,7 @@ func (in *Ingester) fetchLoop(ctx context.Context, flushes chan<- *batch) error 
 		m, err := in.src.Fetch(fetchCtx.until(ctx, until))
 		switch {
 		case err == nil:
+			fetched++
 			if cur == nil {
 				in.markFirstFetch()
 				deadline = time.Now().Add(in.cfg.FlushInterval)
@@ -425,8 +427,15 @@ func (in *Ingester) fetchLoop(ctx context.Context, flushes chan<- *batch) error 
 			if err := in.health.exceeded(in.cfg.MaxOutage); err != nil {
 				return err
 			}
-			if idle && in.caughtUp(ctx, last) {
+			if !idle {
+				continue
+			}
+			caught, lag := in.caughtUp(ctx, last)
+			if caught {
 				return nil
+			}
+			if err := stall.check(fetched, lag, in.cfg.MaxOutage, in.cfg.Log); err != nil {
+				return err
 			}
 		default:
 			if cur != nil {
@@ -570,27 +579,60 @@ func later(a, b time.Time) time.Time {
 
 // caughtUp waits for the last batch to be flushed and asks the broker
 // whether the group has anything left to read.
-func (in *Ingester) caughtUp(ctx context.Context, last *batch) bool {
+func (in *Ingester) caughtUp(ctx context.Context, last *batch) (bool, int64) {
 	if last != nil {
 		select {
 		case <-last.done:
 		case <-ctx.Done():
-			return false
+			return false, -1
 		}
 	}
 	if in.cfg.Lag == nil {
-		return true
+		return true, 0
 	}
 	lag, err := in.cfg.Lag(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			in.health.Down(ServiceKafka, err)
 		}
-		return false
+		return false, -1
 	}
 	in.health.Up(ServiceKafka)
 	in.cfg.Log.Debug("idle", "lag", lag)
-	return lag == 0
+	return lag == 0, lag
+}
+
+// stallWatch tells a consumer that has stalled, with UntilIdle: everything
+// fetched is written and committed, the group's lag says messages wait,
+// yet none arrives (the consumer holds no partition, or the broker serves
+// none). Such a run would never end; it warns once it has lasted
+// stallWarning and gives up after MaxOutage, as for an outage.
+type stallWatch struct {
+	fetched int       // messages fetched when the watch last saw progress
+	since   time.Time // when it did
+	warned  bool
+}
+
+// stallWarning is how long a stall lasts before it is logged.
+const stallWarning = 30 * time.Second
+
+// check is called when the fetch loop is idle with everything committed
+// and the group's lag read (lag < 0: it could not be read); fetched is
+// the messages fetched so far.
+func (w *stallWatch) check(fetched int, lag int64, limit time.Duration, log *slog.Logger) error {
+	if fetched != w.fetched || lag <= 0 {
+		*w = stallWatch{fetched: fetched, since: time.Now()}
+		return nil
+	}
+	d := time.Since(w.since)
+	if limit > 0 && d > limit {
+		return fmt.Errorf("ingest: giving up: the group's lag is %d messages but none arrived for %s (more than --max-outage %s); the consumer may hold no partition of the topic", lag, d.Round(time.Second), limit)
+	}
+	if d > stallWarning && !w.warned {
+		w.warned = true
+		log.Warn("no message arrives although the group's lag is not 0", "lag", lag, "for", d.Round(time.Second))
+	}
+	return nil
 }
 
 // write decodes a batch and writes its events and dead letters, retrying

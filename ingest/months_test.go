@@ -61,6 +61,9 @@ func runUntilIdleWith(t *testing.T, brokers []string, group string, cfg ingest.C
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	t.Cleanup(cancel) // not earlier: a late cancel can close a pooled connection (clickhouse-go batch watchdog)
 	st, err := ingest.New(cfg, cons, store).Run(ctx)
+	if ctx.Err() != nil {
+		t.Fatalf("ingest was still running after two minutes (Run: %v)", err)
+	}
 	if err != nil {
 		t.Fatalf("ingest: %v", err)
 	}

@@ -67,7 +67,7 @@ func (k *ingestKafkaFlags) register(fs *pflag.FlagSet, cfg *ingest.Config) {
 	k.budgetMiB, k.sessionTimeout = ingest.DefaultMemoryBudget>>20, 6*time.Second
 	fs.IntVar(&k.budgetMiB, "memory-budget-mib", k.budgetMiB, "已读取但尚未写入的消息最多占用的内存（MiB），达到后暂停读取")
 	fs.IntVar(&cfg.MaxMessageBytes, "max-message-bytes", cfg.MaxMessageBytes, "单条消息最大字节数，超过的整条进入死信表（原因 message_too_large）")
-	fs.DurationVar(&cfg.MaxOutage, "max-outage", cfg.MaxOutage, "与 --until-idle 一起：ClickHouse 或 Kafka 连续不可达超过这么久就报错退出（不带 --until-idle 时一直重试）")
+	fs.DurationVar(&cfg.MaxOutage, "max-outage", cfg.MaxOutage, "与 --until-idle 一起：ClickHouse 或 Kafka 连续不可达，或消费组仍有积压却收不到消息，超过这么久就报错退出（不带 --until-idle 时一直重试）")
 	fs.DurationVar(&k.sessionTimeout, "session-timeout", k.sessionTimeout, "消费组会话超时：进程崩溃后多久重新分配其分区（须在 Kafka 的 group.min/max.session.timeout.ms 之间；开发 broker 允许 1s）")
 	fs.StringVar(&k.instanceID, "instance-id", "", "静态组成员 ID（KIP-345）：同一 ID 重启后立即取回分区；每个运行中的进程必须不同")
 	fs.StringVar(&k.metricsListen, "metrics-listen", "", "在此地址提供 Prometheus 指标 /metrics（例如 127.0.0.1:9464；空为不提供）")
