@@ -603,12 +603,13 @@ func (in *Ingester) caughtUp(ctx context.Context, last *batch) (bool, int64) {
 }
 
 // stallWatch tells a consumer that has stalled, with UntilIdle: everything
-// fetched is written and committed, the group's lag says messages wait,
-// yet none arrives (the consumer holds no partition, or the broker serves
-// none). Such a run would never end; it warns once it has lasted
+// fetched is written and committed, the group's lag says messages wait and
+// does not change, yet none arrives (the consumer holds no partition, or
+// the broker serves none). Such a run would never end; it warns once it has lasted
 // stallWarning and gives up after MaxOutage, as for an outage.
 type stallWatch struct {
 	fetched int       // messages fetched when the watch last saw progress
+	lag     int64     // the group's lag then
 	since   time.Time // when it did
 	warned  bool
 }
@@ -618,10 +619,12 @@ const stallWarning = 30 * time.Second
 
 // check is called when the fetch loop is idle with everything committed
 // and the group's lag read (lag < 0: it could not be read); fetched is
-// the messages fetched so far.
+// the messages fetched so far. A lag that changes is progress too: another
+// member of the group (scale-out) may be working through the partitions
+// while this one, holding none or done with its own, waits for the group.
 func (w *stallWatch) check(fetched int, lag int64, limit time.Duration, log *slog.Logger) error {
-	if fetched != w.fetched || lag <= 0 {
-		*w = stallWatch{fetched: fetched, since: time.Now()}
+	if fetched != w.fetched || lag <= 0 || lag != w.lag {
+		*w = stallWatch{fetched: fetched, lag: lag, since: time.Now()}
 		return nil
 	}
 	d := time.Since(w.since)
