@@ -3,6 +3,7 @@ package burdenwatch
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
 )
@@ -117,7 +118,27 @@ func pathString(path []pathElem) string {
 		}
 		b.WriteString(showRaw(string(e.key)))
 	}
-	return b.String()
+	return shortenShown(b.String(), maxShownPath)
+}
+
+// maxShownPath bounds a field path in reasons: each name is shortened
+// already, but a message may nest MaxNesting deep.
+const maxShownPath = 2 * maxShownBytes
+
+// shortenShown cuts the middle out of s, text already escaped for a
+// reason, when it is longer than max bytes, at character boundaries.
+func shortenShown(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	h, t := max*2/3, len(s)-max/3
+	for h > 0 && !utf8.RuneStart(s[h]) {
+		h--
+	}
+	for t < len(s) && !utf8.RuneStart(s[t]) {
+		t++
+	}
+	return s[:h] + "…(" + strconv.Itoa(t-h) + " bytes)…" + s[t:]
 }
 
 // showValue renders a value for a reason: a string quoted with invisible
