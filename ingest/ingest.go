@@ -605,8 +605,9 @@ func (in *Ingester) caughtUp(ctx context.Context, last *batch) (bool, int64) {
 // stallWatch tells a consumer that has stalled, with UntilIdle: everything
 // fetched is written and committed, the group's lag says messages wait and
 // does not change, yet none arrives (the consumer holds no partition, or
-// the broker serves none). Such a run would never end; it warns once it has lasted
-// stallWarning and gives up after MaxOutage, as for an outage.
+// the broker serves none). Such a run would never end; it warns once the
+// stall has lasted stallWarning and gives up after MaxOutage, as for an
+// outage.
 type stallWatch struct {
 	fetched int       // messages fetched when the watch last saw progress
 	lag     int64     // the group's lag then
