@@ -357,6 +357,7 @@ func (in *Ingester) fetchLoop(ctx context.Context, flushes chan<- *batch) error 
 			return
 		}
 		in.decodeChunk(cur, sem)
+		ends.note(cur)
 		last, cur = cur, nil
 		select {
 		case flushes <- last:
@@ -390,7 +391,6 @@ func (in *Ingester) fetchLoop(ctx context.Context, flushes chan<- *batch) error 
 			}
 			cost := messageCost(&m)
 			cur.add(m, cost)
-			ends.saw(&m)
 			in.charge(cost)
 			if len(cur.pending) >= chunkSize {
 				in.decodeChunk(cur, sem)
@@ -475,16 +475,25 @@ func isDone(b *batch) bool {
 // ingest catches up on a backlog (the batch then closes by size, not time).
 const maxBacklogBatch = 10
 
-// partitionEnds is, by partition fetched from, how many messages it held
-// beyond the last one fetched, at that fetch (its high watermark).
+// partitionEnds is, by partition fetched from in the batches sent so far,
+// how many messages it held beyond the last one fetched, at that fetch.
 type partitionEnds map[int32]int64
 
-func (p partitionEnds) saw(m *kafka.Message) { p[m.Partition] = max(0, m.HighWaterMark-m.Offset-1) }
+// note records the partitions of b, a batch being sent.
+func (p partitionEnds) note(b *batch) {
+	for part, m := range b.last {
+		p[part] = left(&m)
+	}
+}
 
-// read reports whether every partition fetched from was read to its end.
-func (p partitionEnds) read() bool {
-	for _, left := range p {
-		if left > 0 {
+// readWith reports whether every partition fetched from, in the batches
+// sent and in b, the open one, was read to its end.
+func (p partitionEnds) readWith(b *batch) bool {
+	if b.lag() > 0 {
+		return false
+	}
+	for part, n := range p {
+		if _, open := b.last[part]; !open && n > 0 {
 			return false
 		}
 	}
@@ -499,7 +508,7 @@ func (p partitionEnds) read() bool {
 // for it, so that it is written in batches. A partition no longer
 // assigned may keep a stale count, which only means waiting as before.
 func (in *Ingester) drained(b *batch, ends partitionEnds) bool {
-	return in.cfg.MinPartRows > 0 && (b.n >= in.minPartRows() || in.pooled.Load() > 0) && ends.read()
+	return in.cfg.MinPartRows > 0 && (b.n >= in.minPartRows() || in.pooled.Load() > 0) && ends.readWith(b)
 }
 
 // catchingUp reports whether the open batch b is part of a backlog: the
@@ -906,9 +915,11 @@ func (b *batch) lastPerPartition() []kafka.Message {
 func (b *batch) lag() int64 {
 	var lag int64
 	for _, m := range b.last {
-		if m.HighWaterMark > m.Offset+1 {
-			lag += m.HighWaterMark - m.Offset - 1
-		}
+		lag += left(&m)
 	}
 	return lag
 }
+
+// left is how many messages m's partition held beyond m when m was
+// fetched (its high watermark then).
+func left(m *kafka.Message) int64 { return max(0, m.HighWaterMark-m.Offset-1) }
