@@ -34,15 +34,6 @@ type blockReader struct {
 	// block (by position), to size the next block's columns: the blocks
 	// of one result have the same columns, of about the same widths.
 	widths []float64
-	// enumTypes are the parsed types of the Enum8 columns of the last
-	// block, by position.
-	enumTypes []enumType
-}
-
-// enumType is a parsed Enum8 column type.
-type enumType struct {
-	typ   proto.ColumnType
-	names *enumNames
 }
 
 func newBlockReader(r io.Reader) *blockReader {
@@ -70,7 +61,6 @@ func (b *blockReader) next() (proto.Results, error) {
 	res := make(proto.Results, 0, cols)
 	if len(b.widths) < cols {
 		b.widths = append(b.widths, make([]float64, cols-len(b.widths))...)
-		b.enumTypes = append(b.enumTypes, make([]enumType, cols-len(b.enumTypes))...)
 	}
 	for i := 0; i < cols; i++ {
 		col, err := b.column(i, rows)
@@ -120,7 +110,7 @@ func (b *blockReader) column(i, rows int) (proto.ResultColumn, error) {
 // place, as stringColumn and stringListColumn, Enum8 as the stringColumn
 // of its names, anything else with ch-go.
 func (b *blockReader) decode(i int, typ proto.ColumnType, rows int) (proto.ColResult, error) {
-	if names, err := b.enumType(i, typ); names != nil || err != nil {
+	if names, ok, err := parseEnum8(typ); ok {
 		if err != nil {
 			return nil, err
 		}
@@ -152,20 +142,6 @@ func (b *blockReader) decode(i int, typ proto.ColumnType, rows int) (proto.ColRe
 		}
 	}
 	return auto.Data, auto.Data.DecodeColumn(b.r, rows)
-}
-
-// enumType returns the names of the values of column i if its type is
-// Enum8, nil otherwise; the type of the last block's column i is parsed
-// once.
-func (b *blockReader) enumType(i int, typ proto.ColumnType) (*enumNames, error) {
-	if t := b.enumTypes[i]; t.names != nil && t.typ == typ {
-		return t.names, nil
-	}
-	names, ok, err := parseEnum8(typ)
-	if ok && err == nil {
-		b.enumTypes[i] = enumType{typ, names}
-	}
-	return names, err
 }
 
 // maxSizedColumn bounds the bytes a String column is sized for before

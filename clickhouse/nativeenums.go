@@ -14,6 +14,7 @@ import (
 type enumNames struct {
 	names [256][]byte // by uint8(value)
 	known [256]bool
+	width int // the longest name
 }
 
 // parseEnum8 parses the type of an Enum8 column; ok is false for any
@@ -37,6 +38,7 @@ func parseEnum8(typ proto.ColumnType) (*enumNames, bool, error) {
 			return nil, true, fmt.Errorf("%s: value of %q: %w", typ, name, err)
 		}
 		e.names[uint8(v)], e.known[uint8(v)] = []byte(name), true
+		e.width = max(e.width, len(name))
 		rest = strings.TrimSpace(next)
 	}
 	return e, true, nil
@@ -70,14 +72,10 @@ func enumName(s string) (name, rest string, err error) {
 // four enum columns of the events' read, 15 % of its server time).
 func (b *blockReader) enums(i int, e *enumNames, c *stringColumn, rows int) error {
 	c.start(rows)
-	width := 0
-	for _, n := range e.names {
-		width = max(width, len(n))
+	if rows*e.width > math.MaxInt32 {
+		return fmt.Errorf("%d rows of up to %d bytes: over 2 GiB of strings in one block", rows, e.width)
 	}
-	if rows*width > math.MaxInt32 {
-		return fmt.Errorf("%d rows of up to %d bytes: over 2 GiB of strings in one block", rows, width)
-	}
-	c.data = make([]byte, 0, min(int(b.widths[i]*float64(rows)*1.05)+64, rows*width, maxSizedColumn))
+	c.data = make([]byte, 0, min(int(b.widths[i]*float64(rows)*1.05)+64, rows*e.width, maxSizedColumn))
 	// A buffer at a time: a row count read from a broken stream
 	// allocates only what arrives.
 	for row := 0; row < rows; {
