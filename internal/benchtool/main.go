@@ -109,18 +109,23 @@ func run(ctx context.Context, o options) error {
 			fmt.Fprintln(os.Stderr, "benchtool:", derr)
 		}
 	}()
-	if err := dropRounds(ctx, o, o.rounds); err != nil { // left by an interrupted run
+	admin, err := clickhouse.Open(ctx, o.server+"default", false) // drops, merges
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	if err := dropRounds(ctx, admin, o.rounds); err != nil { // left by an interrupted run
 		return err
 	}
 	defer func() {
-		if derr := dropRounds(context.Background(), o, o.rounds); derr != nil {
+		if derr := dropRounds(context.Background(), admin, o.rounds); derr != nil {
 			fmt.Fprintln(os.Stderr, "benchtool:", derr)
 		}
 	}()
 	fmt.Printf("load average before: %s\n", loadAverage())
 	var ing, dir []result
 	for i := 1; i <= o.rounds; i++ {
-		if err := settle(ctx, o); err != nil {
+		if err := settle(ctx, admin); err != nil {
 			return err
 		}
 		a, err := ingestRound(ctx, o, ref, topic, i, msgs)
@@ -128,12 +133,12 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 		ing = append(ing, a)
-		if err := stopMerges(ctx, o, roundDB("ingest", i)); err != nil {
+		if err := stopMerges(ctx, admin, roundDB("ingest", i)); err != nil {
 			return err
 		}
 		fmt.Printf("round %d A ingest: %d messages in %s = %.0f msgs/s, peak RSS %.0f MiB, CPU %.1f µs/msg (broker %.1f µs/msg, server %.1f µs/msg), %d event parts, load %s\n",
 			i, a.rows, a.busy.Round(time.Millisecond), a.rate(), a.rssMiB, perEvent(a.cpu, a.rows), perEvent(a.brokerC, a.rows), perEvent(a.serverC, a.rows), a.parts, loadAverage())
-		if err := settle(ctx, o); err != nil {
+		if err := settle(ctx, admin); err != nil {
 			return err
 		}
 		b, err := directRound(ctx, o, ref, flat, nValid, i)
@@ -141,7 +146,7 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 		dir = append(dir, b)
-		if err := stopMerges(ctx, o, roundDB("direct", i)); err != nil {
+		if err := stopMerges(ctx, admin, roundDB("direct", i)); err != nil {
 			return err
 		}
 		fmt.Printf("round %d B direct: %d rows in %s = %.0f rows/s, client peak RSS %.0f MiB, CPU %.1f µs/row (server %.1f µs/row), load %s\n",
@@ -212,12 +217,7 @@ func roundDB(kind string, round int) string { return fmt.Sprintf("bench_%s_%d", 
 
 // dropRounds drops the databases of every round up to rounds, and those
 // of earlier runs' rounds.
-func dropRounds(ctx context.Context, o options, rounds int) error {
-	db, err := clickhouse.Open(ctx, o.server+"default", false)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+func dropRounds(ctx context.Context, db *clickhouse.DB, rounds int) error {
 	names := []string{"bench_ingest", "bench_direct"} // of runs before the rounds had databases of their own
 	for i := 1; i <= rounds; i++ {
 		names = append(names, roundDB("ingest", i), roundDB("direct", i))
@@ -233,12 +233,7 @@ func dropRounds(ctx context.Context, o options, rounds int) error {
 // stopMerges stops the merges of the tables of database name, which the
 // drop of the database stopped before: its parts would otherwise go on
 // merging while the next round runs.
-func stopMerges(ctx context.Context, o options, name string) error {
-	db, err := clickhouse.Open(ctx, o.server+"default", false)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+func stopMerges(ctx context.Context, db *clickhouse.DB, name string) error {
 	rows, err := db.Conn().Query(ctx, "SELECT name FROM system.tables WHERE database = ? AND engine LIKE '%MergeTree'", name)
 	if err != nil {
 		return err
@@ -268,12 +263,7 @@ func stopMerges(ctx context.Context, o options, name string) error {
 // that a round does not pay for the background merges of the one before
 // it — the direct load's parts of a million rows keep a core busy for
 // seconds after it ends.
-func settle(ctx context.Context, o options) error {
-	db, err := clickhouse.Open(ctx, o.server+"default", false)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+func settle(ctx context.Context, db *clickhouse.DB) error {
 	t0 := time.Now()
 	for time.Since(t0) < 2*time.Minute {
 		var n uint64
