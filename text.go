@@ -251,7 +251,7 @@ func isPrintableASCII(s string) bool {
 // width s is shown at, escapes included: a name of 70 control bytes is
 // 280 characters once escaped (FuzzDecode found a reason of 601 bytes).
 func shorten(s string) (head, tail string, omitted int) {
-	if shownWidth(s) <= maxShownBytes {
+	if !shownWider(s, maxShownBytes) {
 		return s, "", 0
 	}
 	h, width := 0, 0
@@ -273,15 +273,19 @@ func shorten(s string) (head, tail string, omitted int) {
 	return s[:h], s[t:], t - h
 }
 
-// shownWidth is at most how many characters s takes in a reason.
-func shownWidth(s string) int {
+// shownWider reports whether s may take more than max characters in a
+// reason. It stops at the first max characters: a value of a megabyte is
+// not walked to its end.
+func shownWider(s string, max int) bool {
 	w := 0
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
-		w += runeWidth(r, n)
+		if w += runeWidth(r, n); w > max {
+			return true
+		}
 		i += n
 	}
-	return w
+	return false
 }
 
 // runeWidth is at most how many characters strconv.Quote shows the rune r
