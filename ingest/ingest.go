@@ -430,8 +430,8 @@ func (in *Ingester) fetchLoop(ctx context.Context, flushes chan<- *batch) error 
 			if !idle {
 				continue
 			}
-			caught, lag := in.caughtUp(ctx, last)
-			if caught {
+			lag := in.lagAfter(ctx, last)
+			if lag == 0 {
 				return nil
 			}
 			if err := stall.check(fetched, lag, in.cfg.MaxOutage, in.cfg.Log); err != nil {
@@ -586,29 +586,30 @@ func later(a, b time.Time) time.Time {
 	return b
 }
 
-// caughtUp waits for the last batch to be flushed and asks the broker
-// whether the group has anything left to read.
-func (in *Ingester) caughtUp(ctx context.Context, last *batch) (bool, int64) {
+// lagAfter waits for the last batch to be flushed and asks the broker
+// how much the group has left to read: 0 when it has caught up (or no Lag
+// is configured), -1 when that cannot be told.
+func (in *Ingester) lagAfter(ctx context.Context, last *batch) int64 {
 	if last != nil {
 		select {
 		case <-last.done:
 		case <-ctx.Done():
-			return false, -1
+			return -1
 		}
 	}
 	if in.cfg.Lag == nil {
-		return true, 0
+		return 0
 	}
 	lag, err := in.cfg.Lag(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			in.health.Down(ServiceKafka, err)
 		}
-		return false, -1
+		return -1
 	}
 	in.health.Up(ServiceKafka)
 	in.cfg.Log.Debug("idle", "lag", lag)
-	return lag == 0, lag
+	return lag
 }
 
 // stallWatch tells a consumer that has stalled, with UntilIdle: everything
